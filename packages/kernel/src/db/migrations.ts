@@ -50,7 +50,10 @@ export async function readMigrations(module: string, dir: string): Promise<Migra
   return migrations;
 }
 
-/** Every module schema gets an outbox and an inbox owned by the kernel's event machinery. */
+/**
+ * Every module schema gets an outbox and an inbox owned by the kernel's event machinery
+ * (events/outbox.ts). The trigger wakes relays at commit (LISTEN verity_outbox); they also poll.
+ */
 export function eventTablesMigration(module: string): Migration {
   const sql = `
 create schema if not exists ${module};
@@ -65,12 +68,21 @@ create table if not exists ${module}.outbox (
   published_at timestamptz
 );
 create index if not exists outbox_unpublished on ${module}.outbox (position) where published_at is null;
+create index if not exists outbox_created_at on ${module}.outbox (created_at);
+create or replace function ${module}.outbox_notify() returns trigger language plpgsql as $$
+begin
+  perform pg_notify('verity_outbox', '${module}');
+  return null;
+end;
+$$;
+create trigger outbox_notify after insert on ${module}.outbox for each statement execute function ${module}.outbox_notify();
 create table if not exists ${module}.inbox (
   subscriber  text not null,
   event_id    uuid not null,
   handled_at  timestamptz not null default clock_timestamp(),
   primary key (subscriber, event_id)
 );
+create index if not exists inbox_handled_at on ${module}.inbox (handled_at);
 `;
   return { module, version: 0, name: 'kernel_event_tables', sql, checksum: checksum(sql) };
 }

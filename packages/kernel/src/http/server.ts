@@ -3,19 +3,22 @@
  * problem+json errors, request ids, W3C traceparent, security headers, CORS, rate and body limits.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
 import ajvFormatsModule from 'ajv-formats';
 import type { Config } from '../config.ts';
 import { DomainError, Problems, problemTypeUri, type FieldError, type ProblemBody } from '../errors.ts';
-import type { Logger } from '../telemetry/logger.ts';
+import { traceLogger, type Logger } from '../telemetry/logger.ts';
+import { createMetrics, type PlatformMetrics } from '../telemetry/metrics.ts';
+import { createTracing, type RequestSpan, type Tracing } from '../telemetry/tracing.ts';
 import { requestContext } from './context.ts';
-import { continueTrace, formatTraceparent } from './trace.ts';
+import { formatTraceparent } from './trace.ts';
 
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
@@ -36,7 +39,27 @@ export interface HttpOptions {
   redis?: unknown;
 }
 
+function newAjv(coerceTypes: false | 'array'): Ajv {
+  const ajv = new Ajv({ removeAdditional: false, allErrors: true, coerceTypes, useDefaults: true, strict: false, addUsedSchema: false });
+  (ajvFormats as unknown as (a: Ajv) => void)(ajv);
+  return ajv;
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** The metrics registry and tracer of one HTTP app (one platform instance). */
+export interface HttpTelemetry {
+  metrics: PlatformMetrics;
+  tracing: Tracing;
+}
+const telemetryByApp = new WeakMap<object, HttpTelemetry>();
+const spans = new WeakMap<FastifyRequest, { span: RequestSpan; startedAt: bigint }>();
+
+export function httpTelemetry(app: HttpApp): HttpTelemetry {
+  const t = telemetryByApp.get(app);
+  if (!t) throw new Error('not an app made by createHttpApp');
+  return t;
+}
 
 export function problemFrom(err: DomainError, instance: string): ProblemBody {
   const body: ProblemBody = {
@@ -110,11 +133,80 @@ export function toDomainError(err: unknown, bodyLimit: number): { problem: Domai
   return { problem: Problems.internal(), unexpected: true };
 }
 
+/** Bounds the walk below; a validated body is far smaller than this many values. */
+const SCAN_VALUES_MAX = 200_000;
+
+/**
+ * Ajv coerces the string "1e999" to Infinity for `integer` and `number` fields and then skips their
+ * minimum and maximum checks; no valid input of ours is infinite, so such a request is refused here
+ * (after validation, before any route guard or handler sees it). Returns the JSON Pointer, if any.
+ */
+function nonFiniteAt(value: unknown): string | undefined {
+  let budget = SCAN_VALUES_MAX;
+  const walk = (v: unknown, at: string, depth: number): string | undefined => {
+    if (typeof v === 'number') return Number.isFinite(v) ? undefined : at;
+    if (v === null || typeof v !== 'object' || depth > 32 || --budget < 0) return undefined;
+    for (const [k, child] of Object.entries(v)) {
+      const found = walk(child, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(value, '', 0);
+}
+
+/** Errors the router raises before any hook runs (too long a parameter, a broken URL): still problem+json. */
+function routerProblem(err: FastifyError, bodyLimit: number): DomainError {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return new DomainError('uri-too-long', 414, 'URI too long', 'A path parameter is longer than 200 characters.');
+  if (err.code === 'FST_ERR_BAD_URL') return Problems.malformed('The URL is not validly percent-encoded.');
+  return toDomainError(err, bodyLimit).problem;
+}
+
+/**
+ * Per request: an OpenTelemetry span continuing the caller's traceparent (its ids are the request's
+ * trace context), the request context, a latency observation by route template, one log line.
+ */
+function instrument(app: HttpApp, config: Config): void {
+  const telemetry: HttpTelemetry = {
+    metrics: createMetrics(),
+    tracing: createTracing({ otlpEndpoint: config.otlpEndpoint, environment: config.env }),
+  };
+  telemetryByApp.set(app, telemetry);
+  app.addHook('onClose', () => telemetry.tracing.shutdown());
+
+  app.addHook('onRequest', (req, reply, done) => {
+    const span = telemetry.tracing.startRequest(req.method, req.routeOptions.url, req.headers.traceparent as string | undefined);
+    const { trace } = span;
+    spans.set(req, { span, startedAt: process.hrtime.bigint() });
+    reply.header('x-request-id', req.id);
+    reply.header('traceparent', formatTraceparent(trace));
+    req.log = traceLogger(req.log, trace.traceId);
+    requestContext.run({ requestId: req.id, trace, ip: req.ip }, done);
+  });
+
+  app.addHook('onResponse', (req, reply, done) => {
+    const timing = spans.get(req);
+    const seconds = timing ? Number(process.hrtime.bigint() - timing.startedAt) / 1e9 : 0;
+    // A path that matched no route is one series, whatever was asked for.
+    const route = req.routeOptions.url ?? 'unmatched';
+    telemetry.metrics.observeRequest(req.method, route, reply.statusCode, seconds);
+    timing?.span.end({ route, statusCode: reply.statusCode });
+    // The trace id and the actor come from the request context (logger mixin).
+    req.log.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+    done();
+  });
+  app.addHook('onRequestAbort', (req, done) => {
+    spans.get(req)?.span.end({ route: req.routeOptions.url, aborted: true });
+    done();
+  });
+}
+
 export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
   const { config, log } = options;
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: true,
+    // Our onResponse hook writes the one line per request, with the route template and trace id.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
@@ -130,7 +222,21 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
       plugins: [ajvFormats],
     },
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: (err, req, reply) => sendProblem(reply.header('x-request-id', req.id), routerProblem(err, config.bodyLimitBytes)),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
+
+  // Bodies are JSON and must arrive with the right types ({"name": 123} is a 400, not "123");
+  // path, query and headers are text, so they are coerced to the declared types.
+  const bodyAjv = newAjv(false);
+  const textAjv = newAjv('array');
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema) as never);
+
+  instrument(app, config);
+  // After validation, before guards and handlers: see nonFiniteAt.
+  app.addHook('preHandler', (req, _reply, done) => {
+    const pointer = nonFiniteAt({ query: req.query, params: req.params, body: req.body });
+    done(pointer ? Problems.validation([{ pointer, detail: 'must be a finite number' }]) : undefined);
+  });
 
   // Every operation must be documented: an undocumented route is a programming error, caught at start.
   app.addHook('onRoute', (route) => {
@@ -141,28 +247,14 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
     }
   });
 
-  app.addHook('onRequest', (req, reply, done) => {
-    const trace = continueTrace(req.headers.traceparent as string | undefined);
-    reply.header('x-request-id', req.id);
-    reply.header('traceparent', formatTraceparent(trace));
-    req.log = req.log.child({ traceId: trace.traceId });
-    (req as FastifyRequest & { startedAt: bigint }).startedAt = process.hrtime.bigint();
-    requestContext.run({ requestId: req.id, trace, ip: req.ip }, done);
-  });
-
-  app.addHook('onResponse', (req, reply, done) => {
-    const started = (req as FastifyRequest & { startedAt?: bigint }).startedAt;
-    const ms = started ? Number(process.hrtime.bigint() - started) / 1e6 : undefined;
-    req.log.info({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms, actor: requestContext.get()?.principal?.subject }, 'request');
-    done();
-  });
-
   app.setErrorHandler((err, req, reply) => {
     const { problem, unexpected } = toDomainError(err, config.bodyLimitBytes);
     if (unexpected) req.log.error({ err }, 'unexpected error');
     else if (problem.status >= 500) req.log.warn({ code: problem.code }, problem.detail);
     return sendProblem(reply, problem);
   });
+  // Only JSON is accepted: without this, text/plain would reach validation as a string.
+  app.removeContentTypeParser(['text/plain']);
   app.setNotFoundHandler((req, reply) => sendProblem(reply, Problems.notFound(`route ${req.method} ${req.url.split('?')[0]}`)));
 
   await app.register(helmet, {

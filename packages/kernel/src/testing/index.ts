@@ -19,7 +19,7 @@ export function suitePgUrl(): string {
 }
 
 /** Creates an empty database on the suite's server; returns its URL. */
-export async function createTestDatabase(prefix = 'verity_t'): Promise<{ url: string; name: string }> {
+export async function createTestDatabase(prefix = process.env.VERITY_TEST_DB_PREFIX ?? 'verity_t'): Promise<{ url: string; name: string }> {
   const admin = new URL(suitePgUrl());
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const db = createDb({ connectionString: admin.toString(), max: 1 });
@@ -31,6 +31,11 @@ export async function createTestDatabase(prefix = 'verity_t'): Promise<{ url: st
   const url = new URL(admin.toString());
   url.pathname = `/${name}`;
   return { url: url.toString(), name };
+}
+
+export function testKeyFile(databaseUrl: string): string {
+  const dbName = new URL(databaseUrl).pathname.replace(/^\//, '') || 'postgres';
+  return path.join(os.tmpdir(), 'verity-test-keys', `${dbName}.key`);
 }
 
 export async function testConfig(env: Record<string, string> = {}, overrides: Partial<Config> = {}): Promise<Config> {
@@ -48,7 +53,9 @@ export async function testConfig(env: Record<string, string> = {}, overrides: Pa
       RATE_LIMIT_MAX: '100000',
       ...env,
     },
-    { dataDir, databaseUrl, ...overrides },
+    // One master key per test database: platforms (and child processes) that share a database share
+    // its data keys, while separate test files never share a key with each other or with `./.verity`.
+    { dataDir, databaseUrl, ...(env.VERITY_KEY_FILE ? {} : { keyFile: testKeyFile(databaseUrl) }), ...overrides },
   );
 }
 

@@ -1,0 +1,17 @@
+import { randomUUID } from 'node:crypto';
+import { createDb, createLogger, loadMigrations, migrate } from '@verity/kernel';
+import { paymentsModule } from '@verity/payments';
+import { createLedger, DEFAULT_BATCHING } from '../../modules/payments/src/ledger/ledger.ts';
+import { createPaymentsService } from '../../modules/payments/src/ledger/service.ts';
+import { createOutboxPublisher } from '../../packages/kernel/src/events/outbox.ts';
+const admin = createDb({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', max: 1 });
+await admin.query('drop database if exists ledger_prof'); await admin.query('create database ledger_prof'); await admin.close();
+const db = createDb({ connectionString: 'postgres://postgres@127.0.0.1:5432/ledger_prof', max: 20 });
+await migrate(db, await loadMigrations([paymentsModule]));
+const ledger = createLedger({ db, log: createLogger('silent'), houseShards: 8, batching: { ...DEFAULT_BATCHING, maxInFlight: Number(process.env.INFL ?? 2) } });
+await Promise.all(Array.from({ length: 2000 }, (_, i) => ledger.transfer({ transferId: randomUUID(), kind: 'deposit', amountMinor: 1_000_000_000n, debit: { type: 'psp_clearing', ownerId: 'b', currency: 'GBP' }, credit: { type: 'player_wallet', ownerId: `p${i}`, currency: 'GBP' } })));
+const service = createPaymentsService({ ledger, events: process.env.NOEV ? { publish: async () => 'x' } : createOutboxPublisher(db, 'payments'), jobs: { enqueue: async () => null }, defaultTimeoutS: 600 });
+let n = 0; const end = performance.now() + Number(process.env.MS ?? 4000);
+await Promise.all(Array.from({ length: 32 }, async () => { while (performance.now() < end) { const p = randomUUID(); await service.reserve({ transferId: p, playerId: `p${Math.floor(Math.random() * 2000)}`, competitionId: 'c', amountMinor: 250n, currency: 'GBP' }); await service.post({ transferId: randomUUID(), pendingTransferId: p }); n++; } }));
+console.log('pairs/s', n / (Number(process.env.MS ?? 4000) / 1000), ledger.stats());
+await db.close();
