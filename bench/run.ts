@@ -16,6 +16,8 @@ import { createDb, createLogger, loadConfig, startEmbeddedPostgres, startPlatfor
 import { verifyAuditChain } from '../packages/kernel/src/audit/audit.ts';
 import { allModules } from '../apps/platform/src/modules.ts';
 import { commitVsAudit } from './database.ts';
+import { runLedgerBench } from './ledger.ts';
+import { runSanctionsBench } from './sanctions.ts';
 import { load, round, startBareFastify, unloadedLatency, type Target } from './http.ts';
 
 const HTTP_DURATION_S = 5;
@@ -113,6 +115,12 @@ async function databasePhase(databaseUrl: string) {
   }
 }
 
+/** reserve+post purchases/s ÷ bare commits/s at 1, 8 and 32 clients, from the ledger bench's summary. */
+function ledgerRatios(report: Record<string, unknown>): Record<string, unknown> {
+  const summary = (report.summary ?? {}) as Record<string, unknown>;
+  return { clients1: summary.ratioAt1, clients8: summary.ratioAt8, clients32: summary.ratioAt32 };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'verity-bench-'));
@@ -137,6 +145,10 @@ async function main(): Promise<void> {
     await platform.stop();
     platform = undefined;
     const database = await databasePhase(databaseUrl);
+    progress('ledger: reserve+post against bare commits (1, 8, 32 clients)');
+    const ledger = (await runLedgerBench()) as { reservePost?: unknown; bareInsertCommit?: unknown } & Record<string, unknown>;
+    progress('sanctions matching: precision and recall on the labelled name pairs');
+    const { sanctions } = (await runSanctionsBench()) as { sanctions: { precision: number; recall: number } & Record<string, unknown> };
     const report = {
       benchmark: 'verity',
       at: new Date().toISOString(),
@@ -148,6 +160,9 @@ async function main(): Promise<void> {
         argon2idHashMsP50: signIn.rawHashMs.p50,
         auditToCommitThroughputRatio: database.sequential.throughputRatio,
         auditToCommitThroughputRatioAt8: database.concurrent.throughputRatio,
+        ledgerReservePostToBareCommitRatio: ledgerRatios(ledger),
+        sanctionsPrecision: sanctions.precision,
+        sanctionsRecall: sanctions.recall,
       },
       notes: {
         http: `autocannon (worker thread, ${HTTP_CONNECTIONS} connections, ${HTTP_DURATION_S} s after 1 s warm-up) against the platform and a plugin-free Fastify route in this process; the platform logs at info to the null device. autocannon latencies have 1 ms resolution; unloadedLatency is one request at a time.`,
@@ -158,6 +173,8 @@ async function main(): Promise<void> {
       http,
       signIn,
       database,
+      ledger,
+      sanctions,
       totalDurationS: round((performance.now() - started) / 1000),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -166,12 +166,19 @@ export const NoContent = Type.Null({ description: 'No content' });
 export const PLAYER_REGISTERED_V1 = 'identity.player-registered.v1';
 export const OPERATOR_CREATED_V1 = 'identity.operator-created.v1';
 export const PLAYER_ADDRESS_CHANGED_V1 = 'identity.player-address-changed.v1';
+export const SIGNED_IN_V1 = 'identity.signed-in.v1';
 
 /** No personal data: consumers that need more ask identity, which can refuse after erasure. */
 export const PlayerRegisteredV1 = Strict({ playerId: Uuid, country: Country, registeredAt: Type.String({ format: 'date-time' }) });
 export const OperatorCreatedV1 = Strict({ operatorId: Uuid, roles: Type.Array(Type.String()), createdAt: Type.String({ format: 'date-time' }) });
 /** The new address is not in it: a consumer that must re-check it (KYC) asks identity. */
 export const PlayerAddressChangedV1 = Strict({ playerId: Uuid, changedAt: Type.String({ format: 'date-time' }) });
+/** A player signed in (AML: one device or IP across accounts). Keyed hashes only, never the address or id. */
+export const SignedInV1 = Strict({
+  accountId: Uuid,
+  ipHash: Type.Union([Type.String({ maxLength: 128 }), Type.Null()]),
+  deviceHash: Type.Union([Type.String({ maxLength: 128 }), Type.Null()], { description: 'Of the X-Device-Id header the app sends, when it does' }),
+});
 
 export type RegisterPlayerInput = Static<typeof RegisterPlayerBody>;
 export type TokenSetDto = Static<typeof TokenSet>;
@@ -180,6 +187,7 @@ export type LoginResult = TokenSetDto | ChallengeDto;
 export type PlayerRegisteredV1Data = Static<typeof PlayerRegisteredV1>;
 export type OperatorCreatedV1Data = Static<typeof OperatorCreatedV1>;
 export type PlayerAddressChangedV1Data = Static<typeof PlayerAddressChangedV1>;
+export type SignedInV1Data = Static<typeof SignedInV1>;
 export type AddressDto = Static<typeof Address>;
 export type OperatorDto = Static<typeof OperatorReply>;
 export type OperatorPageDto = Static<typeof OperatorPage>;

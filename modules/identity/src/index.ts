@@ -13,18 +13,22 @@ import { createPasswords } from './passwords.ts';
 import { createRepository } from './repository.ts';
 import { registerRoutes } from './routes.ts';
 import { createIdentity } from './service.ts';
+import type { AddressDto } from './contracts.ts';
 import { createTokenIssuer } from './token-issuer.ts';
 
 export {
   OPERATOR_CREATED_V1,
   PLAYER_REGISTERED_V1,
   PLAYER_ADDRESS_CHANGED_V1,
+  SIGNED_IN_V1,
+  type SignedInV1Data,
   type LoginResult,
   type OperatorCreatedV1Data,
   type PlayerRegisteredV1Data,
   type PlayerAddressChangedV1Data,
   type RegisterPlayerInput,
   type TokenSetDto,
+  type AddressDto,
   type ChallengeDto,
   type MeDto,
   type OperatorDto,
@@ -48,12 +52,28 @@ export interface PlayerSummary {
   createdAt: Date;
 }
 
+/**
+ * The personal data KYC and sanctions screening need, decrypted. Service-to-service only (never on
+ * the public API); a 410 `personal-data-erased` problem after erasure, 404 when unknown.
+ */
+export interface PlayerIdentity {
+  playerId: string;
+  legalName: string;
+  /** YYYY-MM-DD */
+  dateOfBirth: string;
+  /** ISO 3166-1 alpha-2 jurisdiction of registration. */
+  country: string;
+  address: AddressDto;
+}
+
 /** What other modules (and tools) may ask identity, in process or over HTTP. */
 export interface IdentityService {
   /** Creates an admin operator with an active TOTP factor (first start, tests, break-glass tooling). */
   bootstrapAdmin(input: { email: string; password?: string }): Promise<BootstrapAdminResult>;
   /** Non-personal facts about a player; 404 problem when unknown. */
   getPlayerSummary(playerId: string): Promise<PlayerSummary>;
+  /** Legal name, date of birth, country and address of a player, for KYC and screening. */
+  getPlayerIdentity(playerId: string): Promise<PlayerIdentity>;
   /**
    * A new token signing key signs from now on (scheduled, or at once after a suspected leak). The
    * previous keys stay in the JWKS until every token they signed has expired.
@@ -64,7 +84,7 @@ export interface IdentityService {
 export const identityModule = defineModule<IdentityService>({
   name: 'identity',
   migrationsDir: path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations'),
-  remoteMethods: ['bootstrapAdmin', 'getPlayerSummary', 'rotateSigningKey'],
+  remoteMethods: ['bootstrapAdmin', 'getPlayerSummary', 'getPlayerIdentity', 'rotateSigningKey'],
   async setup(ctx) {
     const repo = createRepository(ctx.db);
     const breached = ctx.config.breachedPasswordApiUrl ? rangeApiClient(ctx.config.breachedPasswordApiUrl, ctx.log) : noBreachedPasswordCheck;

@@ -12,6 +12,7 @@ import {
   TAG_AUTH, TAG_DISCOVERY, TAG_OPERATORS, TemporaryPasswordReply, TokenSet, UpdateAddressReply, VerifyMfaBody, VerifyMfaReply,
   type RegisterPlayerInput,
 } from './contracts.ts';
+import { rememberDevice } from './device.ts';
 import type { Enroller } from './mfa.ts';
 import type { Identity } from './service.ts';
 import type { TokenIssuer } from './token-issuer.ts';
@@ -50,11 +51,13 @@ export function registerRoutes(app: HttpApp, deps: RouteDeps): void {
 function signInRoutes({ app, identity, tight }: Ctx): void {
   app.post('/v1/auth/login', {
     config: tight,
+    preHandler: rememberDevice,
     schema: { operationId: 'login', tags: [TAG_AUTH], summary: 'Sign in: tokens, or a challenge to answer', body: LoginBody, response: { 200: LoginReply, '4xx': Problem } },
   }, async (req) => identity.sessions.login(req.body));
 
   app.post('/v1/auth/challenge', {
     config: tight,
+    preHandler: rememberDevice,
     schema: {
       operationId: 'respondToChallenge', tags: [TAG_AUTH],
       summary: 'Answer a sign-in challenge: tokens, or the next challenge',

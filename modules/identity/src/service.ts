@@ -4,11 +4,11 @@
  * `createIdentity` puts them together for the routes.
  */
 import { Problems, uuidv7 } from '@verity/kernel';
-import { PLAYER_REGISTERED_V1, type PlayerRegisteredV1Data, type RegisterPlayerInput } from './contracts.ts';
+import { PLAYER_REGISTERED_V1, type AddressDto, type PlayerRegisteredV1Data, type RegisterPlayerInput } from './contracts.ts';
 import { personalInputs } from './domain/password-policy.ts';
 import { dateOfBirthProblem, normalizeEmail } from './domain/registration.ts';
 import { otpauthUri } from './domain/totp.ts';
-import type { BootstrapAdminResult, IdentityService, PlayerSummary } from './index.ts';
+import type { BootstrapAdminResult, IdentityService, PlayerIdentity, PlayerSummary } from './index.ts';
 import { createMfa } from './mfa.ts';
 import { createOperators } from './operators.ts';
 import { createPasswordReset } from './password-reset.ts';
@@ -97,9 +97,17 @@ export function createIdentity(deps: Deps) {
     return { playerId: s.playerId, status, country: s.country, createdAt: s.registeredAt };
   }
 
+  async function getPlayerIdentity(playerId: string): Promise<PlayerIdentity> {
+    const r = UUID.test(playerId) ? await deps.repo.playerProfile(playerId) : undefined;
+    if (!r) throw Problems.notFound('player');
+    const [legalName, dateOfBirth, address] = await Promise.all([r.legalNameEnc, r.dateOfBirthEnc, r.addressEnc].map((c) => deps.crypto.decrypt(playerId, c)));
+    return { playerId, legalName: legalName!, dateOfBirth: dateOfBirth!, country: r.country, address: JSON.parse(address!) as AddressDto };
+  }
+
   const service: IdentityService = {
     bootstrapAdmin: operators.bootstrapAdmin,
     getPlayerSummary,
+    getPlayerIdentity,
     rotateSigningKey: () => deps.issuer.rotate(),
   };
   return { service, sessions, mfa, reset, registration, operators, profile, seedDemoAdmin };

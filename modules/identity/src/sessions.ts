@@ -5,8 +5,9 @@
  * leads to the next challenge (with a new session) or to tokens; see domain/sign-in.ts for the
  * order. Then rotating refresh tokens, and logout.
  */
-import { DomainError, uuidv7 } from '@verity/kernel';
-import type { ChallengeDto, LoginResult, TokenSetDto } from './contracts.ts';
+import { DomainError, requestContext, uuidv7 } from '@verity/kernel';
+import { SIGNED_IN_V1, type ChallengeDto, type LoginResult, type SignedInV1Data, type TokenSetDto } from './contracts.ts';
+import { currentDevice } from './device.ts';
 import { lockSecondsAfter, secondsLocked } from './domain/lockout.ts';
 import { personalInputs } from './domain/password-policy.ts';
 import { normalizeEmail } from './domain/registration.ts';
@@ -24,7 +25,7 @@ export const CHALLENGE_ATTEMPTS_MAX = 5;
 export const NEW_PASSWORD_ATTEMPTS_MAX = 10;
 
 export function createSessions(deps: Deps) {
-  const { db, repo, clock, audit, config, passwords, crypto, issuer } = deps;
+  const { db, repo, clock, audit, config, passwords, crypto, issuer, events } = deps;
 
   /**
    * Counts this attempt against the identifier before the secret is checked, so parallel guesses
@@ -58,6 +59,13 @@ export function createSessions(deps: Deps) {
       await repo.clearThrottle(throttleKey);
       const tokens = await startSession(account, amr, now, now);
       await audit.record({ actor: actorOf(account), action: 'identity.signed-in', subject: actorOf(account), data: { amr } });
+      if (account.kind === 'player') {
+        // For AML (one device or IP behind several accounts): keyed hashes, never the address or id.
+        const ip = requestContext.get()?.ip;
+        const device = currentDevice();
+        const data: SignedInV1Data = { accountId: account.id, ipHash: ip ? crypto.keyedHash('identity.sign-in-ip', ip) : null, deviceHash: device ? crypto.keyedHash('identity.sign-in-device', device) : null };
+        await events.publish({ type: SIGNED_IN_V1, subject: account.id, data });
+      }
       return tokens;
     });
   }

@@ -192,6 +192,83 @@ export const settings = {
   paymentsReservationTimeoutS: setting('PAYMENTS_RESERVATION_TIMEOUT_S', 'How long a purchase reservation holds wallet funds before the ledger expires it (when the caller gives no timeout).', '600', int(1, 7 * 86_400), () => 600),
   paymentsHouseShards: setting('PAYMENTS_HOUSE_SHARDS', 'Shard rows per hot house account (house sales of a competition), so a ticket surge does not queue on one row (ADR 0006).', '8', int(1, 64), () => 8),
   paymentsLedgerBatchMax: setting('PAYMENTS_LEDGER_BATCH_MAX', 'Most ledger commands one group commit carries (1 = one transaction per command; ADR 0006).', '64', int(1, 64), () => 64),
+  objectStore: setting('OBJECT_STORE', 'Where documents and evidence files go: `fs` (content-addressed files under OBJECT_STORE_DIR) or `s3`.', 'fs', oneOf('fs', 's3'), () => 'fs' as 'fs' | 's3'),
+  objectStoreDir: setting('OBJECT_STORE_DIR', 'Root of the filesystem object store (OBJECT_STORE=fs).', '$VERITY_DATA_DIR/objects', (raw) => path.resolve(raw), () => undefined as string | undefined),
+  objectStoreObjectMaxBytes: setting('OBJECT_STORE_OBJECT_MAX_BYTES', 'Largest object the store accepts (objects are held in memory while hashed and encrypted).', '104857600', int(1024, 1024 * 1024 * 1024), () => 104_857_600),
+  objectStoreS3Bucket: setting('OBJECT_STORE_S3_BUCKET', 'S3 bucket (OBJECT_STORE=s3). Evidence needs a bucket with Object Lock enabled.', '(unset)', str, () => undefined as string | undefined),
+  objectStoreS3Prefix: setting('OBJECT_STORE_S3_PREFIX', 'Key prefix inside the bucket (e.g. `verity/`).', '(none)', (raw) => {
+    if (!/^[A-Za-z0-9!_.*'()/-]{1,200}$/.test(raw)) throw new Error('must be 1..200 characters safe in S3 keys');
+    return raw;
+  }, () => ''),
+  objectStoreS3Region: setting('OBJECT_STORE_S3_REGION', 'Region of the bucket. Default: the SDK\'s (AWS_REGION).', '(SDK default)', str, () => undefined as string | undefined),
+  objectStoreS3Endpoint: setting('OBJECT_STORE_S3_ENDPOINT', 'S3-compatible endpoint (MinIO, LocalStack). Default: AWS.', '(AWS)', url, () => undefined as string | undefined),
+  objectStoreS3ForcePathStyle: setting('OBJECT_STORE_S3_FORCE_PATH_STYLE', 'Path-style addressing (`endpoint/bucket/key`), as most S3-compatible servers need.', 'false', bool, () => false),
+  objectStoreS3ObjectLockMode: setting('OBJECT_STORE_S3_OBJECT_LOCK_MODE', 'Object Lock mode of objects stored with a retention date (evidence): `COMPLIANCE` (no one can delete them early) or `GOVERNANCE`.', 'COMPLIANCE', oneOf('COMPLIANCE', 'GOVERNANCE'), () => 'COMPLIANCE' as 'COMPLIANCE' | 'GOVERNANCE'),
+  kycProvider: setting('KYC_PROVIDER', 'KYC vendor: `sandbox` (a simulated vendor this process starts on its own port; not in production) or `onfido`.', 'sandbox', oneOf('sandbox', 'onfido'), () => 'sandbox' as 'sandbox' | 'onfido'),
+  kycVendorTimeoutMs: setting('KYC_VENDOR_TIMEOUT_MS', 'Deadline of one call to the KYC vendor.', '10000', int(100, 120_000), () => 10_000),
+  kycCheckPollS: setting('KYC_CHECK_POLL_S', 'Wait before asking the vendor for the result of a check no webhook settled (doubles per query).', '60', int(1, 86_400), () => 60),
+  kycCheckExpiryS: setting('KYC_CHECK_EXPIRY_S', 'A vendor check still unfinished this long after it started expires; the player may start again.', '604800', int(5, 90 * 86_400), () => 604_800),
+  kycDocumentMaxBytes: setting('KYC_DOCUMENT_MAX_BYTES', 'Largest identity or proof-of-address document a player may upload (JPEG, PNG or PDF).', '10485760', int(1024, 50 * 1024 * 1024), () => 10_485_760),
+  kycDocumentsPerPlayerMax: setting('KYC_DOCUMENTS_PER_PLAYER_MAX', 'Documents one player may upload in all.', '20', int(1, 1000), () => 20),
+  kycSandboxPort: setting('KYC_SANDBOX_PORT', 'Port of the sandbox KYC vendor (0 picks a free port).', '0', int(0, 65535), () => 0),
+  kycSandboxWebhookSecret: setting('KYC_SANDBOX_WEBHOOK_SECRET', 'Secret (≥ 16 chars) the sandbox KYC vendor signs webhooks with. Default: random per start.', '(random)', (raw) => {
+    if (raw.length < 16) throw new Error('must be at least 16 characters');
+    return raw;
+  }, () => undefined as string | undefined),
+  kycSandboxNotifyUrl: setting('KYC_SANDBOX_NOTIFY_URL', 'Base URL the sandbox KYC vendor sends webhooks to (`/v1/kyc/webhooks/sandbox` is appended). Default: the address this API listens on.', '(listening address)', url, () => undefined as string | undefined),
+  kycSandboxLatencyMs: setting('KYC_SANDBOX_LATENCY_MS', 'Sandbox KYC vendor: added latency of every API call.', '0', int(0, 120_000), () => 0),
+  kycSandboxCheckDelayMs: setting('KYC_SANDBOX_CHECK_DELAY_MS', 'Sandbox KYC vendor: how long a check takes before its result is ready.', '200', int(0, 3_600_000), () => 200),
+  kycSandboxDuplicatePercent: setting('KYC_SANDBOX_DUPLICATE_PERCENT', 'Sandbox KYC vendor: share of webhooks delivered twice.', '0', int(0, 100), () => 0),
+  kycSandboxOutOfOrder: setting('KYC_SANDBOX_OUT_OF_ORDER', 'Sandbox KYC vendor: deliver each check\'s webhooks newest first.', 'false', bool, () => false),
+  kycOnfidoApiToken: setting('KYC_ONFIDO_API_TOKEN', 'Onfido API token (KYC_PROVIDER=onfido).', '(unset)', str, () => undefined as string | undefined),
+  kycOnfidoWebhookToken: setting('KYC_ONFIDO_WEBHOOK_TOKEN', 'Token of the Onfido webhook registered for `/v1/kyc/webhooks/onfido` (verifies `X-SHA2-Signature`).', '(unset)', str, () => undefined as string | undefined),
+  kycOnfidoApiBase: setting('KYC_ONFIDO_API_BASE', 'Onfido API base URL including the version (region: api.eu / api.us / api.ca).', 'https://api.eu.onfido.com/v3.6', url, () => 'https://api.eu.onfido.com/v3.6'),
+  kycOnfidoWorkflowId: setting('KYC_ONFIDO_WORKFLOW_ID', 'Onfido Studio workflow to run for each verification (the player completes it at the returned link). Unset: a check with KYC_ONFIDO_REPORT_NAMES.', '(unset)', str, () => undefined as string | undefined),
+  kycOnfidoReportNames: setting('KYC_ONFIDO_REPORT_NAMES', 'Reports of an Onfido check when no workflow is set (comma list).', 'identity_enhanced', list, () => ['identity_enhanced']),
+  complianceCaseSlaSeconds: setting('COMPLIANCE_CASE_SLA_SECONDS', 'Per case type, the SLA in seconds instead of the built-in table (`complaint=3600,sanctions-hit=600`); reminders go at 75 %, escalation when overdue.', '(built-in: kyc-review 48 h, aml-alert 120 h, sanctions-hit 24 h, payout-exception 24 h, operator-override 8 h, complaint 8 weeks)', (raw) => {
+    const out: Record<string, number> = {};
+    for (const pair of list(raw)) {
+      const [type, seconds] = pair.split('=').map((x) => x.trim());
+      if (!type || !/^(kyc-review|aml-alert|sanctions-hit|payout-exception|operator-override|complaint)$/.test(type)) throw new Error(`unknown case type in "${pair}"`);
+      out[type] = int(1, 365 * 86_400)(seconds ?? '');
+    }
+    return out;
+  }, () => ({}) as Record<string, number>),
+  complianceCaseReopenDays: setting('COMPLIANCE_CASE_REOPEN_DAYS', 'How long after closing a case may be reopened.', '90', int(0, 3650), () => 90),
+  complianceEvidenceMaxBytes: setting('COMPLIANCE_EVIDENCE_MAX_BYTES', 'Largest evidence file an operator may attach to a case.', '10485760', int(1024, 50 * 1024 * 1024), () => 10_485_760),
+  complianceRetentionYears: setting('COMPLIANCE_RETENTION_YEARS', 'Customer and transaction records are kept this long after the account closes, then erased by destroying the player\'s data key (unless on legal hold).', '5', int(1, 100), () => 5),
+  complianceRetentionBatchMax: setting('COMPLIANCE_RETENTION_BATCH_MAX', 'Players one retention run erases at most (the next run continues).', '500', int(1, 100_000), () => 500),
+  complianceSelfExclusionRegister: setting('COMPLIANCE_SELF_EXCLUSION_REGISTER', 'National self-exclusion register checked at registration and periodically: `sandbox` (a simulated GAMSTOP this process starts on its own port; refused in production), `gamstop` (needs COMPLIANCE_GAMSTOP_API_KEY), or `none` (not for a GB licensee).', 'sandbox (gamstop in production)', oneOf('sandbox', 'gamstop', 'none'), (e) => ((e.VERITY_ENV ?? 'development') === 'production' ? 'gamstop' : 'sandbox') as 'sandbox' | 'gamstop' | 'none'),
+  complianceGamstopApiUrl: setting('COMPLIANCE_GAMSTOP_API_URL', 'GAMSTOP API base URL (COMPLIANCE_SELF_EXCLUSION_REGISTER=gamstop).', 'https://api.gamstop.io', url, () => 'https://api.gamstop.io'),
+  complianceGamstopApiKey: setting('COMPLIANCE_GAMSTOP_API_KEY', 'GAMSTOP API key (`X-API-Key`).', '(unset)', str, () => undefined as string | undefined),
+  complianceRegisterTimeoutMs: setting('COMPLIANCE_REGISTER_TIMEOUT_MS', 'Deadline of one call to the self-exclusion register.', '5000', int(100, 60_000), () => 5_000),
+  complianceRegisterSandboxPort: setting('COMPLIANCE_REGISTER_SANDBOX_PORT', 'Port of the sandbox self-exclusion register (0 picks a free port).', '0', int(0, 65535), () => 0),
+  complianceRegisterRecheckHours: setting('COMPLIANCE_REGISTER_RECHECK_HOURS', 'Players are checked against the self-exclusion register again when their last check is older than this.', '24', int(1, 24 * 365), () => 24),
+  complianceRegisterBatchMax: setting('COMPLIANCE_REGISTER_BATCH_MAX', 'Players one periodic register run checks at most.', '500', int(1, 100_000), () => 500),
+  sanctionsHitThreshold: setting('SANCTIONS_HIT_THRESHOLD', 'Sanctions screening: a match scoring at least this (0..1) is a hit (payouts held, a case opened).', '0.70', (raw) => {
+    const n = Number(raw);
+    if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(raw.trim()) || n <= 0) throw new Error(`expected a number in (0, 1], got "${raw}"`);
+    return n;
+  }, () => 0.7),
+  sanctionsCandidateCutoff: setting('SANCTIONS_CANDIDATE_CUTOFF', 'Sanctions screening: matches scoring at least this (but under the hit threshold) are shown as candidates.', '0.50', (raw) => {
+    const n = Number(raw);
+    if (!/^0(\.\d+)?$/.test(raw.trim()) || n <= 0) throw new Error(`expected a number in (0, 1), got "${raw}"`);
+    return n;
+  }, () => 0.5),
+  sanctionsOfsiUrl: setting('SANCTIONS_OFSI_URL', 'Where the daily job downloads the UK OFSI consolidated list (CSV). Unset: no download (import files with POST /v1/sanctions/lists/import).', '(unset)', url, () => undefined as string | undefined),
+  sanctionsOfacUrl: setting('SANCTIONS_OFAC_URL', 'Where the daily job downloads the OFAC SDN list (sdn.xml or sdn.csv, told apart by content). Unset: no download.', '(unset)', url, () => undefined as string | undefined),
+  sanctionsDownloadTimeoutMs: setting('SANCTIONS_DOWNLOAD_TIMEOUT_MS', 'Deadline of one sanctions list download.', '60000', int(1000, 600_000), () => 60_000),
+  sanctionsImportMaxBytes: setting('SANCTIONS_IMPORT_MAX_BYTES', 'Largest sanctions list file accepted (upload or download).', '52428800', int(1024, 200 * 1024 * 1024), () => 50 * 1024 * 1024),
+  sanctionsRescreenBatchSize: setting('SANCTIONS_RESCREEN_BATCH_SIZE', 'Players one re-screening job screens before it hands over to the next (after a list changes).', '200', int(1, 10_000), () => 200),
+  amlFxRatesToEur: setting('AML_FX_RATES_TO_EUR', 'Static FX table for AML thresholds (which are in EUR): `GBP=1.17,USD=0.92` = value of one unit in EUR. EUR is 1. Amounts in other currencies do not count towards EUR thresholds (and are logged).', 'GBP=1.17', (raw) => {
+    const out: Record<string, number> = {};
+    for (const pair of list(raw)) {
+      const m = /^([A-Z]{3})=(\d{1,6}(\.\d{1,6})?)$/.exec(pair);
+      if (!m || Number(m[2]) <= 0) throw new Error(`expected CUR=rate pairs (GBP=1.17), got "${pair}"`);
+      out[m[1]!] = Number(m[2]);
+    }
+    return out;
+  }, () => ({ GBP: 1.17 }) as Record<string, number>),
 } as const;
 
 type Settings = typeof settings;

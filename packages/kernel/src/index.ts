@@ -24,3 +24,5 @@ export { personalDataErased } from './crypto/field-crypto.ts';
 export type { Delivery, JobRun, QueueStat, OutboxStat, ScheduleInfo } from './events/types.ts';
 export { openReplayTools, replayDeadLetters, replayOutbox, ReplayError, type ReplayTools, type DeadLetterReplay, type OutboxReplay, type OutboxReplayOptions } from './events/replay.ts';
 export { reloadingKeySet, JWKS_RELOAD_COOLDOWN_MS, type ReloadingKeySet } from './auth/jwks.ts';
+export type { ObjectStore, PutOptions, StoredObject, FetchedObject, GetOptions } from './storage/types.ts';
+export { objectNotFound, ObjectIntegrityError, sha256Hex } from './storage/object-store.ts';

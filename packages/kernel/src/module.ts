@@ -10,6 +10,7 @@ import type { FieldCrypto } from './crypto/types.ts';
 import type { Db } from './db/db.ts';
 import type { EventPublisher, JobDefinition, JobQueue, SubscriberDefinition } from './events/types.ts';
 import type { HttpApp } from './http/server.ts';
+import type { ObjectStore } from './storage/types.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -46,6 +47,8 @@ export interface ModuleContext {
   readonly jobs: JobQueue;
   readonly audit: AuditLog;
   readonly crypto: FieldCrypto;
+  /** Documents and evidence files: content-addressed, SHA-256 verified, encrypted per subject on request. */
+  readonly objects: ObjectStore;
   readonly auth: AuthGuards;
   readonly idempotency: Idempotency;
   /** Another module's service: in-process, or an HTTP client when it runs elsewhere. */

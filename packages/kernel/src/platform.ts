@@ -17,6 +17,7 @@ import { createIdempotency, purgeExpiredIdempotencyKeys } from './http/idempoten
 import { createHttpApp, type HttpApp } from './http/server.ts';
 import type { ModuleContext, ModuleDefinition, ModuleRuntime } from './module.ts';
 import { createRemoteService, registerInternalRoutes, serviceTokenSecret } from './remote.ts';
+import { objectStoreFromConfig } from './storage/object-store.ts';
 import { createLogger, type Logger } from './telemetry/logger.ts';
 import { registerObservability } from './telemetry/observability.ts';
 
@@ -100,6 +101,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const clock = options.clock ?? databaseClock(db);
     const crypto = await createFieldCrypto({ db, config, log });
     cleanups.push(() => crypto.close());
+    const objects = await objectStoreFromConfig({ config, crypto, log });
+    cleanups.push(() => objects.close());
     const bus = createEventBus({ db, config, log, connectionString: databaseUrl });
     await bus.start();
     // Registered early so a failed start still releases them; `stopFront` runs them first on stop.
@@ -150,6 +153,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         jobs: bus.jobsFor(def.name),
         audit: createAuditLog(db, def.name),
         crypto,
+        objects,
         auth,
         idempotency,
         service,

@@ -77,6 +77,12 @@ describe('HTTP limits and protections', () => {
     assert.deepEqual(query.body.errors.map((e: { pointer: string }) => e.pointer), ['/querystring/limit']);
   });
 
+  it('when a string carries a NUL character, then it is refused before it reaches the database', async () => {
+    const body = await p.http.post('/v1/fixture/echoes', { name: 'a\u0000b', count: 1 });
+    problemOf(body, 400, 'validation-failed');
+    assert.deepEqual(body.body.errors, [{ pointer: '/body/name', detail: 'must not contain the NUL character' }]);
+  });
+
   it('when a body field has the wrong JSON type, then it is refused, not coerced', async () => {
     const res = await p.http.post('/v1/fixture/echoes', { name: 123, count: '2' });
     problemOf(res, 400, 'validation-failed');

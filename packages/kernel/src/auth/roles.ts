@@ -38,6 +38,8 @@ export const OperatorPermissions = {
   sanctionsScreen: 'sanctions:screen',
   rgControlsManage: 'rg-controls:manage',
   evidenceExport: 'evidence:export',
+  /** Legal holds and retention runs (erasure of closed customers' personal data). */
+  retentionManage: 'retention:manage',
   ledgerRead: 'ledger:read',
   paymentsRefund: 'payments:refund',
   payoutsApprove: 'payouts:approve',
@@ -75,7 +77,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   // day-to-day staff the narrower roles and keep admin accounts for operator management.
   admin: Object.values(OperatorPermissions),
   'compliance-analyst': analyst,
-  'compliance-manager': [...analyst, P.kycOverride, P.casesDecide, P.amlRulesManage, P.rgControlsManage, P.evidenceExport, P.auditRead, P.playersManage],
+  'compliance-manager': [...analyst, P.kycOverride, P.casesDecide, P.amlRulesManage, P.rgControlsManage, P.evidenceExport, P.retentionManage, P.auditRead, P.playersManage],
   finance: [P.ledgerRead, P.paymentsRefund, P.payoutsApprove, P.payoutsRequest, P.ledgerAdjust, P.reconciliationRun, P.playersRead, P.drawsRead, P.competitionsRead, P.assetsRead],
   'draw-manager': [P.competitionsRead, P.competitionsManage, P.skillTestsManage, P.postalEntriesManage, P.drawsRead, P.drawsManage, P.drawsRun, P.assetsRead],
   'asset-manager': [P.assetsRead, P.assetsManage, P.assetsApprove, P.competitionsRead],

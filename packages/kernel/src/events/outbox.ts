@@ -19,28 +19,46 @@ function schema(module: string): string {
 
 export function createOutboxPublisher(db: Db, module: string): EventPublisher {
   const table = `${schema(module)}.outbox`;
+  /** Checks one event and gives its row: [id, type, subject, data]. */
+  const row = (event: NewEvent<unknown>): [string, string, string | null, string] => {
+    if (!EVENT_TYPE.test(event.type) || !event.type.startsWith(`${module}.`)) {
+      throw new Error(`${module}: event type "${event.type}" must look like "${module}.<event-name>.v<N>"`);
+    }
+    if (event.subject !== undefined && (typeof event.subject !== 'string' || event.subject.length > SUBJECT_MAX_CHARS)) {
+      throw new Error(`${module}: event subject must be a string of at most ${SUBJECT_MAX_CHARS} characters`);
+    }
+    if (event.id !== undefined && !isUuid(event.id)) throw new Error(`${module}: event id must be a UUID`);
+    return [event.id ?? uuidv7(), event.type, event.subject ?? null, encodeJson(event.data ?? null, EVENT_DATA_MAX_BYTES, `${event.type} data`)];
+  };
+  // Outside a transaction the event could commit without the state change it announces, or the
+  // other way round: exactly what the outbox exists to prevent.
+  const inTx = () => {
+    if (!db.inTransaction()) throw new Error(`${module}: events.publish must run inside db.tx, with the change it announces`);
+  };
   return {
     async publish<T>(event: NewEvent<T>): Promise<string> {
-      // Outside a transaction the event could commit without the state change it announces, or the
-      // other way round: exactly what the outbox exists to prevent.
-      if (!db.inTransaction()) throw new Error(`${module}: events.publish must run inside db.tx, with the change it announces`);
-      if (!EVENT_TYPE.test(event.type) || !event.type.startsWith(`${module}.`)) {
-        throw new Error(`${module}: event type "${event.type}" must look like "${module}.<event-name>.v<N>"`);
-      }
-      if (event.subject !== undefined && (typeof event.subject !== 'string' || event.subject.length > SUBJECT_MAX_CHARS)) {
-        throw new Error(`${module}: event subject must be a string of at most ${SUBJECT_MAX_CHARS} characters`);
-      }
-      if (event.id !== undefined && !isUuid(event.id)) throw new Error(`${module}: event id must be a UUID`);
-      const id = event.id ?? uuidv7();
-      const data = encodeJson(event.data ?? null, EVENT_DATA_MAX_BYTES, `${event.type} data`);
+      inTx();
+      const [id, type, subject, data] = row(event);
       await db.query(`insert into ${table} (id, type, subject, data, traceparent) values ($1, $2, $3, $4::jsonb, $5)`, [
         id,
-        event.type,
-        event.subject ?? null,
+        type,
+        subject,
         data,
         requestContext.traceparent() ?? null,
       ]);
       return id;
+    },
+    async publishMany(events: readonly (NewEvent & { traceparent?: string })[]): Promise<string[]> {
+      inTx();
+      if (events.length === 0) return [];
+      const rows = events.map(row);
+      const here = requestContext.traceparent() ?? null;
+      await db.query(
+        `insert into ${table} (id, type, subject, data, traceparent)
+         select id, type, subject, data, tp from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[]) with ordinality as e(id, type, subject, data, tp, n) order by n`,
+        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), events.map((e) => e.traceparent ?? here)],
+      );
+      return rows.map((r) => r[0]);
     },
   };
 }

@@ -31,6 +31,11 @@ export interface NewEvent<T = unknown> {
 /** Writes events into the module's outbox; must run inside `db.tx`. */
 export interface EventPublisher {
   publish<T>(event: NewEvent<T>): Promise<string>;
+  /**
+   * Several events in one statement (one round trip), in order: for code that commits the changes of
+   * many requests at once (group commit). Each may carry the traceparent of its own request.
+   */
+  publishMany(events: readonly (NewEvent & { traceparent?: string })[]): Promise<string[]>;
 }
 
 /** What a handler knows about the delivery it is running. */

@@ -137,14 +137,23 @@ export function toDomainError(err: unknown, bodyLimit: number): { problem: Domai
 const SCAN_VALUES_MAX = 200_000;
 
 /**
- * Ajv coerces the string "1e999" to Infinity for `integer` and `number` fields and then skips their
- * minimum and maximum checks; no valid input of ours is infinite, so such a request is refused here
- * (after validation, before any route guard or handler sees it). Returns the JSON Pointer, if any.
+ * Values that pass JSON Schema but that no handler can use, refused after validation and before any
+ * guard or handler sees them: non-finite numbers (query coercion turns "1e999" into Infinity and
+ * skips minimum/maximum) and strings with U+0000 (PostgreSQL text cannot store it).
  */
-function nonFiniteAt(value: unknown): string | undefined {
+function unstorableAt(value: unknown): { pointer: string; detail: string } | undefined {
   let budget = SCAN_VALUES_MAX;
+  let detail = '';
   const walk = (v: unknown, at: string, depth: number): string | undefined => {
-    if (typeof v === 'number') return Number.isFinite(v) ? undefined : at;
+    if (typeof v === 'number') {
+      detail = 'must be a finite number';
+      return Number.isFinite(v) ? undefined : at;
+    }
+    // PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database.
+    if (typeof v === 'string') {
+      detail = 'must not contain the NUL character';
+      return v.includes('\u0000') ? at : undefined;
+    }
     if (v === null || typeof v !== 'object' || depth > 32 || --budget < 0) return undefined;
     for (const [k, child] of Object.entries(v)) {
       const found = walk(child, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
@@ -152,7 +161,8 @@ function nonFiniteAt(value: unknown): string | undefined {
     }
     return undefined;
   };
-  return walk(value, '', 0);
+  const pointer = walk(value, '', 0);
+  return pointer ? { pointer, detail } : undefined;
 }
 
 /** Errors the router raises before any hook runs (too long a parameter, a broken URL): still problem+json. */
@@ -232,10 +242,10 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema) as never);
 
   instrument(app, config);
-  // After validation, before guards and handlers: see nonFiniteAt.
+  // After validation, before guards and handlers: see unstorableAt.
   app.addHook('preHandler', (req, _reply, done) => {
-    const pointer = nonFiniteAt({ query: req.query, params: req.params, body: req.body });
-    done(pointer ? Problems.validation([{ pointer, detail: 'must be a finite number' }]) : undefined);
+    const bad = unstorableAt({ querystring: req.query, params: req.params, body: req.body });
+    done(bad ? Problems.validation([bad]) : undefined);
   });
 
   // Every operation must be documented: an undocumented route is a programming error, caught at start.
