@@ -4,6 +4,7 @@
  */
 import type { CloudEvent, JobDefinition, Logger, SubscriberDefinition } from '@verity/kernel';
 import type { KycRepository } from './repository.ts';
+import type { Decision } from './contracts.ts';
 import { POLL_JOB, REVIEW_CASE_JOB, type Verification } from './service.ts';
 
 /** The part of the compliance service kyc uses (its module may not run; then the KYC queue is the only queue). */
@@ -36,8 +37,40 @@ export function kycSubscribers(deps: HandlerDeps): SubscriberDefinition[] {
         await deps.verification.openApplication(playerId);
       },
     },
+    {
+      // A kyc-review case decided in the compliance console settles the application it was opened for.
+      name: 'review-case-decided',
+      events: ['compliance.case-decided.v1'],
+      async handle(event: CloudEvent) {
+        const d = event.data as { caseId?: unknown; type?: unknown; playerId?: unknown; outcome?: unknown; decidedBy?: unknown };
+        if (d.type !== 'kyc-review' || typeof d.playerId !== 'string' || typeof d.caseId !== 'string') return;
+        const decision = REVIEW_CASE_OUTCOMES[String(d.outcome)];
+        if (!decision) {
+          deps.log.warn({ eventId: event.id, outcome: d.outcome }, 'kyc-review case decided with an outcome kyc does not know; ignored');
+          return;
+        }
+        const app = await deps.repo.applicationByPlayer(d.playerId);
+        // Only the application this case is about, and only while it still waits for its review
+        // (a reviewer may already have decided it in the KYC queue).
+        if (!app || app.reviewCaseId !== d.caseId || app.status !== 'manual_review') return;
+        await deps.verification.decide({
+          applicationId: app.id,
+          decision,
+          reason: `Decided on compliance case ${d.caseId} (${String(d.outcome)})`,
+          actor: typeof d.decidedBy === 'string' ? `operator:${d.decidedBy}` : 'service:compliance',
+        });
+      },
+    },
   ];
 }
+
+/** Outcomes of a compliance kyc-review case → the KYC decision they mean. */
+const REVIEW_CASE_OUTCOMES: Readonly<Record<string, Decision>> = {
+  approved: 'approve',
+  'override-approved': 'approve',
+  rejected: 'reject',
+  'resubmission-requested': 'request_resubmit',
+};
 
 async function openReviewCase(deps: HandlerDeps, data: { applicationId?: string; attempt?: number }): Promise<void> {
   const app = data.applicationId ? await deps.repo.application(data.applicationId) : undefined;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@verity/kernel/testing';
+import { operatorSession } from '@verity/identity/testing';
 import { complianceModule } from '@verity/compliance';
 import { application, newPlayer, reviewer, startKyc, startKycPlatform, waitForStatus, type KycPlatform } from './support/kyc.ts';
 
@@ -31,5 +32,17 @@ describe('KYC manual review with the compliance module', () => {
     const decided = await k.platform.http.post(`/v1/kyc/applications/${applicationId}/decision`, { decision: 'approve', reason: 'Documents verified by hand.' }, op.accessToken);
     assert.equal(decided.status, 200);
     await waitForStatus(k.platform, player.accessToken, 'approved');
+  });
+
+  it('when the kyc-review case is decided in the compliance console, then the KYC application is settled by that decision', async () => {
+    const player = await newPlayer(k.platform, 'Review');
+    await startKyc(k.platform, player.accessToken);
+    await waitForStatus(k.platform, player.accessToken, 'manual_review');
+    const caseId = await waitFor(async () => (await application(k.platform, player.playerId)).review_case_id, { what: 'the compliance case id', timeoutMs: 15_000 });
+
+    const op = await operatorSession(k.platform, ['compliance-manager']);
+    const decided = await k.platform.http.post(`/v1/cases/${caseId}/decisions`, { outcome: 'approved', reason: 'Documents checked on the case.' }, op.accessToken);
+    assert.equal(decided.status, 200, JSON.stringify(decided.body));
+    await waitForStatus(k.platform, player.accessToken, 'approved', 15_000);
   });
 });
