@@ -114,6 +114,13 @@ export interface PaymentSession {
   fundingType?: FundingType;
   /** Why a failed payment failed (the PSP's decline code). */
   failureReason?: string;
+  /**
+   * Succeeded payments: the payment method's holder name as the PSP has it (card or billing name),
+   * when it has one. Personal data: never into events or logs.
+   */
+  holderName?: string;
+  /** Succeeded payments: a stable id of the payment method (card fingerprint), never a card number. */
+  methodRef?: string;
 }
 
 /** A payment as the PSP reports it on a status query. */
@@ -138,6 +145,9 @@ export interface PspEvent {
   /** When the PSP created the event: out-of-order deliveries are ordered by it. */
   occurredAt: Date;
   failureReason?: string;
+  /** payment.succeeded: as on PaymentSession (holder name, stable method id), when the event carries them. */
+  holderName?: string;
+  methodRef?: string;
 }
 
 /**
@@ -155,8 +165,17 @@ export interface PspEvent {
  */
 export interface PspAdapter {
   readonly name: string;
-  /** `paymentMethod`: a PSP payment method id (Stripe `pm_…`) or a sandbox test card number. */
-  createPayment(input: { idempotencyKey: string; reference: string; amountMinor: bigint; currency: string; playerId: string; returnUrl?: string; paymentMethod?: string }): Promise<PaymentSession>;
+  /**
+   * True when payment webhooks may lack the holder name and method id that a status query
+   * (getPayment) gives: Stripe sends the PaymentMethod of a PaymentIntent unexpanded.
+   */
+  readonly paymentEventsLackHolderName?: boolean;
+  /**
+   * `paymentMethod`: a PSP payment method id (Stripe `pm_…`) or a sandbox test card number.
+   * `cardholderName`: the name on the card, where the PSP takes it with the payment (the sandbox's
+   * `billing_details.name`); a Stripe PaymentMethod already carries its billing details.
+   */
+  createPayment(input: { idempotencyKey: string; reference: string; amountMinor: bigint; currency: string; playerId: string; returnUrl?: string; paymentMethod?: string; cardholderName?: string }): Promise<PaymentSession>;
   getPayment(pspPaymentId: string): Promise<PaymentStatus>;
   /** Status by our reference: settles a payment whose creation timed out (its PSP id is not known). */
   findPaymentByReference(reference: string): Promise<PaymentStatus | undefined>;
@@ -214,6 +233,8 @@ export interface CompliancePaymentsService {
   /** Identity verified, sanctions screening clear, no open hold or investigation. */
   canWithdraw(input: { playerId: string; amountMinor: bigint; currency: string }): Promise<GateDecision>;
   openCase(input: { type: 'payout-exception'; subject: string; summary: string; data: Record<string, unknown> }): Promise<{ caseId: string }>;
+  /** AML compares the holder name of a payment method with the player's legal name (absent in older compliance modules). */
+  recordPaymentMethod?(input: { playerId: string; provider: string; methodRef: string; holderName: string }): Promise<{ recorded: boolean; nameScore: number; alertIds: string[] }>;
 }
 
 // ───────────────────────────── Module parts ─────────────────────────────

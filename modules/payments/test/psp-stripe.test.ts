@@ -1,7 +1,8 @@
 /**
  * The Stripe adapter on the official library, against a local fake of Stripe's HTTP API (no
  * network): what it sends (idempotency key, metadata.reference, confirm, expand), how it maps
- * PaymentIntents (3-D Secure, funding, declines, failures), and webhook verification with
+ * PaymentIntents (3-D Secure, funding, declines, failures, the card's holder name and fingerprint),
+ * and webhook verification with
  * signatures made by the library's own `generateTestHeaderString`.
  */
 import assert from 'node:assert/strict';
@@ -34,6 +35,12 @@ function paymentIntent(overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** A PaymentMethod whose billing details the player's browser filled in (Stripe.js). */
+const namedMethod = {
+  id: 'pm_named', object: 'payment_method', type: 'card', billing_details: { name: '  MRS A  LOVELACE ', email: null },
+  card: { brand: 'visa', funding: 'debit', last4: '0036', fingerprint: 'Xt5EWLLDS7FJjR1c' },
+};
+
 /** Stripe's API, as far as these tests need it. */
 async function fakeStripe() {
   const seen: Seen[] = [];
@@ -48,6 +55,7 @@ async function fakeStripe() {
       if (req.method === 'POST' && url.pathname === '/v1/payment_intents') {
         const amount = form.get('amount');
         if (amount === '500') return send(500, { error: { type: 'api_error', message: 'Stripe is having a bad day' } });
+        if (amount === '1500') return send(200, paymentIntent({ amount: 1500, status: 'succeeded', next_action: null, payment_method: namedMethod }));
         if (amount === '402') {
           return send(402, { error: { type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.', payment_intent: paymentIntent({ status: 'requires_payment_method', next_action: null, last_payment_error: { code: 'card_declined' } }) } });
         }
@@ -56,6 +64,9 @@ async function fakeStripe() {
       if (req.method === 'GET' && url.pathname === '/v1/payment_intents/search') {
         const found = url.searchParams.get('query')?.includes('01900000-0000-7000-8000-00000000000a');
         return send(200, { object: 'search_result', data: found ? [paymentIntent({ status: 'succeeded', next_action: null })] : [], has_more: false, next_page: null, url: '/v1/payment_intents/search' });
+      }
+      if (req.method === 'GET' && url.pathname === '/v1/payment_intents/pi_named') {
+        return send(200, paymentIntent({ id: 'pi_named', status: 'succeeded', next_action: null, payment_method: namedMethod }));
       }
       if (req.method === 'GET' && url.pathname === '/v1/payment_intents/pi_test_1') {
         return send(200, paymentIntent({ status: 'succeeded', next_action: null, payment_method: 'pm_1', latest_charge: { id: 'ch_1', object: 'charge', payment_method_details: { type: 'card', card: { funding: 'credit' } } } }));
@@ -104,6 +115,20 @@ describe('Stripe adapter', () => {
     const session = await create(402n);
     assert.equal(session.status, 'failed');
     assert.equal(session.failureReason, 'insufficient_funds');
+  });
+
+  it('when a payment succeeds, then the holder name of its PaymentMethod and the card fingerprint come back (not while it waits for 3-D Secure)', async () => {
+    const session = await create(1500n, 'dep-named-0001');
+    assert.equal(session.status, 'succeeded');
+    assert.equal(session.holderName, 'MRS A  LOVELACE');
+    assert.equal(session.methodRef, 'Xt5EWLLDS7FJjR1c');
+    const challenged = await create(1000n, 'dep-named-0002');
+    assert.equal(challenged.status, 'requires_action');
+    assert.equal(challenged.holderName, undefined);
+    // A status query expands the PaymentMethod: what deposits use when a webhook left the name out.
+    const queried = await psp.getPayment('pi_named');
+    assert.deepEqual([queried.holderName, queried.methodRef], ['MRS A  LOVELACE', 'Xt5EWLLDS7FJjR1c']);
+    assert.equal(stripe.seen.at(-1)!.query.get('expand[0]'), 'payment_method');
   });
 
   it('when Stripe answers 500, then the call is retried with the same key and its outcome is unknown', async () => {
@@ -156,6 +181,18 @@ describe('Stripe adapter', () => {
       assert.equal(parsed?.currency, 'GBP');
       assert.equal(parsed?.fundingType, 'debit');
       assert.equal(parsed?.occurredAt.getTime(), 1_700_000_100_000);
+    });
+
+    it('when payment_intent.succeeded carries the PaymentMethod expanded, then the holder name and fingerprint come with it; unexpanded (as Stripe sends it), neither does', () => {
+      const expanded = event('payment_intent.succeeded', paymentIntent({ status: 'succeeded', next_action: null, payment_method: namedMethod }));
+      const named = psp.parseWebhook(Buffer.from(expanded), { 'stripe-signature': header(expanded) });
+      assert.deepEqual([named?.holderName, named?.methodRef], ['MRS A  LOVELACE', 'Xt5EWLLDS7FJjR1c']);
+      const bare = event('payment_intent.succeeded', paymentIntent({ status: 'succeeded', next_action: null, payment_method: 'pm_named' }));
+      const unnamed = psp.parseWebhook(Buffer.from(bare), { 'stripe-signature': header(bare) });
+      assert.equal(unnamed?.type, 'payment.succeeded');
+      assert.deepEqual([unnamed?.holderName, unnamed?.methodRef], [undefined, undefined]);
+      // So deposits ask for the payment (expanded) to learn the name.
+      assert.equal(psp.paymentEventsLackHolderName, true);
     });
 
     it('when the body was changed or the signature is from another secret, then it is webhook-signature-invalid', () => {

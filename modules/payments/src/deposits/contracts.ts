@@ -23,6 +23,12 @@ export const CreateDepositBody = Strict({
     maxLength: 100,
     description: 'A PSP payment-method token (Stripe `pm_…`), or a sandbox test card number (GET /sandbox/cards on the sandbox PSP). Default: the PSP\'s default test debit card.',
   })),
+  cardholderName: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 100,
+    pattern: '^[^\\u0000-\\u001F\\u007F]+$',
+    description: 'The name on the card, passed to the PSP with the payment (the sandbox PSP\'s `billing_details.name`). With Stripe the PaymentMethod already carries it. Not stored by Verity; compliance checks it against your legal name.',
+  })),
 });
 
 export const DepositStatus = Type.Union(

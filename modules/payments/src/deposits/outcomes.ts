@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { EventPublisher, JobQueue, Logger } from '@verity/kernel';
 import type { AccountRef, FundingType, Ledger, PaymentSession } from '../contract.ts';
+import type { PaymentMethodReports } from './payment-method.ts';
 import type { DepositRepository, DepositRow, DepositStatus, DepositUpdate } from './repository.ts';
 
 export const FINAL: ReadonlySet<DepositStatus> = new Set(['succeeded', 'refused_credit_card']);
@@ -28,6 +29,9 @@ export interface Outcome {
   amountMinor?: bigint;
   currency?: string;
   occurredAt?: Date;
+  /** Succeeded payments: the card's holder name and fingerprint, for the AML report (never stored here). */
+  holderName?: string;
+  methodRef?: string;
 }
 
 export function canMove(from: DepositStatus, to: DepositStatus): boolean {
@@ -44,6 +48,8 @@ export function outcomeOfSession(s: PaymentSession): Outcome {
   if (s.actionUrl) out.actionUrl = s.actionUrl;
   if (s.fundingType) out.fundingType = s.fundingType;
   if (s.failureReason) out.failureReason = s.failureReason;
+  if (s.holderName) out.holderName = s.holderName;
+  if (s.methodRef) out.methodRef = s.methodRef;
   return out;
 }
 
@@ -59,6 +65,7 @@ export interface OutcomeDeps {
   events: EventPublisher;
   jobs: JobQueue;
   log: Logger;
+  paymentMethods: Pick<PaymentMethodReports, 'enqueue'>;
 }
 
 const clearing = (d: DepositRow): AccountRef => ({ type: 'psp_clearing', ownerId: d.provider, currency: d.currency });
@@ -97,7 +104,7 @@ export function createOutcomes(deps: OutcomeDeps) {
       ...(outcome.occurredAt ? { lastEventAt: outcome.occurredAt } : {}),
       settled: FINAL.has(target) || target === 'failed',
     });
-    await effects(updated, source);
+    await effects(updated, outcome, source);
     log.info({ depositId: d.depositId, from: d.status, to: target, source }, 'deposit moved');
     return 'applied';
   }
@@ -114,10 +121,11 @@ export function createOutcomes(deps: OutcomeDeps) {
     if (Object.keys(update).length) await repo.update(d.depositId, update);
   }
 
-  async function effects(d: DepositRow, source: string): Promise<void> {
+  async function effects(d: DepositRow, outcome: Outcome, source: string): Promise<void> {
     if (d.status === 'succeeded') {
       await ledger.transfer({ transferId: d.depositId, kind: 'deposit', debit: clearing(d), credit: { type: 'player_wallet', ownerId: d.playerId, currency: d.currency }, amountMinor: d.amountMinor, metadata: { depositId: d.depositId, pspPaymentId: d.pspPaymentId, provider: d.provider } });
       await events.publish({ type: 'payments.deposit-succeeded.v1', subject: d.depositId, data: { ...eventData(d), fundingType: d.fundingType } });
+      await deps.paymentMethods.enqueue(d, outcome, source);
     } else if (d.status === 'refused_credit_card') {
       // The money is at the PSP and owed back to the card: it never reaches the wallet.
       await ledger.transfer({ transferId: derivedId(d.depositId, 'refused'), kind: 'deposit-refused', debit: clearing(d), credit: refundsOwed(d), amountMinor: d.amountMinor, metadata: { depositId: d.depositId, pspPaymentId: d.pspPaymentId, reason: d.failureReason } });

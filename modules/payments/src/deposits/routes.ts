@@ -75,7 +75,11 @@ export function registerDepositRoutes(app: HttpApp, deps: DepositRouteDeps): voi
     if (typeof key !== 'string' || !KEY.test(key)) throw new DomainError('idempotency-key-required', 400, 'Idempotency-Key required', 'Send an Idempotency-Key header (8–255 visible ASCII characters, e.g. a UUID) so that a retry cannot charge twice.');
     const { subject } = auth.principal(req);
     try {
-      const input = { amountMinor: BigInt(req.body.amountMinor), currency: currencyOf(req.body.currency, '/body/currency'), ...(req.body.paymentMethod ? { paymentMethod: req.body.paymentMethod } : {}) };
+      const input = {
+        amountMinor: BigInt(req.body.amountMinor), currency: currencyOf(req.body.currency, '/body/currency'),
+        ...(req.body.paymentMethod ? { paymentMethod: req.body.paymentMethod } : {}),
+        ...(req.body.cardholderName !== undefined ? { cardholderName: req.body.cardholderName } : {}),
+      };
       const { deposit, created } = await deposits.create(subject, key, input);
       if (!created) reply.header('idempotent-replayed', 'true');
       return reply.code(created ? 201 : 200).send(depositView(deposit));

@@ -8,9 +8,12 @@
  * a transaction held that long keeps a pool connection and the player's limit lock, and a PSP
  * outage would drain the pool of the whole process. The deposit row is the idempotency record: a
  * retry with the same key finds it (and re-sends a payment that never left, with the same key).
+ *
+ * The cardholder name goes to the PSP and is not stored: a retry that re-sends the payment carries
+ * it again (the same key demands the same body), and only its keyed hash is in the request hash.
  */
 import { createHash } from 'node:crypto';
-import { DomainError, Problems, isDomainError, uuidv7, type Db, type Logger } from '@verity/kernel';
+import { DomainError, Problems, isDomainError, uuidv7, type Db, type FieldCrypto, type Logger } from '@verity/kernel';
 import type { ComplianceGate, PspEvent, PspEventHandler } from '../contract.ts';
 import type { ResilientPsp } from '../psp/resilient.ts';
 import { DEPOSIT_CURRENCIES } from './contracts.ts';
@@ -25,6 +28,8 @@ export interface CreateDepositInput {
   amountMinor: bigint;
   currency: string;
   paymentMethod?: string;
+  /** The name on the card, for the PSP (personal data: not stored, not logged). */
+  cardholderName?: string;
 }
 
 export interface DepositServiceDeps {
@@ -37,27 +42,39 @@ export interface DepositServiceDeps {
   jobs: { enqueue(job: string, data: object, options?: { startAfter?: number }): Promise<unknown> };
   maxAmountMinor: bigint;
   statusCheckS: number;
+  crypto: Pick<FieldCrypto, 'keyedHash'>;
 }
 
-const requestHash = (input: CreateDepositInput) =>
-  createHash('sha256').update(JSON.stringify({ amountMinor: input.amountMinor.toString(), currency: input.currency, paymentMethod: input.paymentMethod ?? null })).digest('hex');
+const CARDHOLDER_HASH_PURPOSE = 'payments.deposit-cardholder';
 
 export function createDepositService(deps: DepositServiceDeps) {
   const { db, repo, psp, gate, outcomes, log } = deps;
 
-  function validate(input: CreateDepositInput): void {
-    if (input.amountMinor <= 0n || input.amountMinor > deps.maxAmountMinor) {
+  /** The input as the PSP gets it: the cardholder name trimmed, its inner spaces single. */
+  function validate(raw: CreateDepositInput): CreateDepositInput {
+    if (raw.amountMinor <= 0n || raw.amountMinor > deps.maxAmountMinor) {
       throw Problems.validation([{ pointer: '/body/amountMinor', detail: `must be between 1 and ${deps.maxAmountMinor}` }]);
     }
-    if (!DEPOSIT_CURRENCIES.includes(input.currency)) throw Problems.validation([{ pointer: '/body/currency', detail: `must be one of ${DEPOSIT_CURRENCIES.join(', ')}` }]);
+    if (!DEPOSIT_CURRENCIES.includes(raw.currency)) throw Problems.validation([{ pointer: '/body/currency', detail: `must be one of ${DEPOSIT_CURRENCIES.join(', ')}` }]);
+    if (raw.cardholderName === undefined) return raw;
+    const cardholderName = raw.cardholderName.trim().replace(/\s+/g, ' ');
+    if (cardholderName.length === 0) throw Problems.validation([{ pointer: '/body/cardholderName', detail: 'must not be blank' }]);
+    return { ...raw, cardholderName };
   }
 
+  // Existing deposits' hashes were made without a name: the field is in the hash only when given.
+  const requestHash = (input: CreateDepositInput) =>
+    createHash('sha256').update(JSON.stringify({
+      amountMinor: input.amountMinor.toString(), currency: input.currency, paymentMethod: input.paymentMethod ?? null,
+      ...(input.cardholderName !== undefined ? { cardholder: deps.crypto.keyedHash(CARDHOLDER_HASH_PURPOSE, input.cardholderName) } : {}),
+    })).digest('hex');
+
   /** `created` false: a retry of an earlier command with the same key. */
-  async function create(playerId: string, idempotencyKey: string, input: CreateDepositInput): Promise<{ deposit: DepositRow; created: boolean }> {
-    validate(input);
+  async function create(playerId: string, idempotencyKey: string, raw: CreateDepositInput): Promise<{ deposit: DepositRow; created: boolean }> {
+    const input = validate(raw);
     const hash = requestHash(input);
     const earlier = await repo.findByKey(playerId, idempotencyKey);
-    if (earlier) return { deposit: await replay(earlier, hash), created: false };
+    if (earlier) return { deposit: await replay(earlier, hash, input), created: false };
     // Fail fast while the PSP is known to be down: nothing recorded, nothing to settle later.
     psp.assertAvailable();
     const decision = await gate.canDeposit(playerId, input.amountMinor, input.currency);
@@ -75,19 +92,20 @@ export function createDepositService(deps: DepositServiceDeps) {
       await deps.jobs.enqueue(STATUS_JOB, { depositId: deposit.depositId, check: 1 }, { startAfter: deps.statusCheckS });
       return { deposit, created: true };
     });
-    if (!recorded.created) return { deposit: await replay(recorded.deposit, hash), created: false };
-    return { deposit: await send(recorded.deposit), created: true };
+    if (!recorded.created) return { deposit: await replay(recorded.deposit, hash, input), created: false };
+    return { deposit: await send(recorded.deposit, input.cardholderName), created: true };
   }
 
-  async function replay(deposit: DepositRow, hash: string): Promise<DepositRow> {
+  /** `input`: the retry's own, equal to the first (same hash); it brings back the cardholder name. */
+  async function replay(deposit: DepositRow, hash: string, input: CreateDepositInput): Promise<DepositRow> {
     if (deposit.requestHash !== hash) throw Problems.idempotencyKeyReused();
     // Recorded but never accepted by the PSP (refused fast, or the process died): send it again, same key.
-    if (deposit.status === 'pending' && !deposit.pspPaymentId) return send(deposit);
+    if (deposit.status === 'pending' && !deposit.pspPaymentId) return send(deposit, input.cardholderName);
     return deposit;
   }
 
   /** Asks the PSP for the payment and records its answer; outside any transaction. */
-  async function send(deposit: DepositRow): Promise<DepositRow> {
+  async function send(deposit: DepositRow, cardholderName: string | undefined): Promise<DepositRow> {
     let outcome: Outcome;
     try {
       const session = await psp.createPayment({
@@ -97,6 +115,7 @@ export function createDepositService(deps: DepositServiceDeps) {
         currency: deposit.currency,
         playerId: deposit.playerId,
         ...(deposit.paymentMethod ? { paymentMethod: deposit.paymentMethod } : {}),
+        ...(cardholderName ? { cardholderName } : {}),
       });
       outcome = outcomeOfSession(session);
     } catch (err) {
@@ -138,6 +157,8 @@ export function createDepositService(deps: DepositServiceDeps) {
       const outcome: Outcome = { status, pspPaymentId: event.pspObjectId, amountMinor: event.amountMinor, currency: event.currency, occurredAt: event.occurredAt };
       if (event.fundingType) outcome.fundingType = event.fundingType;
       if (event.failureReason) outcome.failureReason = event.failureReason;
+      if (event.holderName) outcome.holderName = event.holderName;
+      if (event.methodRef) outcome.methodRef = event.methodRef;
       return outcomes.apply(d, outcome, 'webhook');
     },
   };

@@ -139,6 +139,7 @@ export function createResilientPsp(driver: PspDriver, policy: ResiliencePolicy, 
 
   return {
     name: driver.name,
+    paymentEventsLackHolderName: driver.paymentEventsLackHolderName === true,
     get circuit() {
       return CIRCUIT_NAMES[breaker.state];
     },

@@ -5,6 +5,10 @@
  *   `metadata.reference` (the deposit id). 3-D Secure: `requires_action` with a redirect URL when a
  *   return URL is given. The card's funding type comes from the expanded PaymentMethod
  *   (`card.funding`), else from the charge's `payment_method_details.card.funding`.
+ * - A succeeded payment reports its PaymentMethod's `billing_details.name` as the holder name and the
+ *   card's `fingerprint` as the method id (for AML's name check). The PaymentMethod carries its
+ *   billing details from the player's browser (Stripe.js), so `cardholderName` is not sent. Webhooks
+ *   carry the PaymentMethod unexpanded: a status query (`getPayment`) gives the name.
  * - Payouts use Stripe Connect: the player's verified payout destination is a connected account
  *   (`acct_…`); a payout is a Transfer to it (`transfer_group` = our reference) and the connected
  *   account's payout schedule takes it to the player's bank. A Transfer either exists (paid from our
@@ -50,11 +54,21 @@ function fundingOf(pi: Stripe.PaymentIntent): FundingType | undefined {
   return f ? ((FUNDING.has(f) ? f : 'unknown') as FundingType) : undefined;
 }
 
+/** The PaymentMethod's billing name and card fingerprint (or the charge's, when only it is expanded). */
+function methodOf(pi: Stripe.PaymentIntent): { holderName?: string; methodRef?: string } {
+  const pm = typeof pi.payment_method === 'object' && pi.payment_method !== null ? pi.payment_method : undefined;
+  const charge = typeof pi.latest_charge === 'object' && pi.latest_charge !== null ? pi.latest_charge : undefined;
+  const name = (pm?.billing_details?.name ?? charge?.billing_details?.name ?? '').trim();
+  const ref = pm?.card?.fingerprint ?? charge?.payment_method_details?.card?.fingerprint ?? pm?.id;
+  return { ...(name ? { holderName: name } : {}), ...(ref ? { methodRef: ref } : {}) };
+}
+
 function sessionOf(pi: Stripe.PaymentIntent): PaymentSession {
   const out: PaymentSession = { pspPaymentId: pi.id, status: 'processing' };
   switch (pi.status) {
     case 'succeeded':
       out.status = 'succeeded';
+      Object.assign(out, methodOf(pi));
       break;
     case 'requires_action': {
       out.status = 'requires_action';
@@ -99,6 +113,7 @@ function mapError(err: unknown): unknown {
 
 export class StripePsp implements PspDriver {
   readonly name = 'stripe';
+  readonly paymentEventsLackHolderName = true;
   readonly stripe: Stripe;
   private readonly options: StripePspOptions;
 
@@ -235,6 +250,8 @@ export function eventOf(event: Stripe.Event): PspEvent | undefined {
     const out: PspEvent = { ...base, type: paymentType, reference: pi.metadata?.reference ?? '', pspObjectId: pi.id, amountMinor: BigInt(pi.amount), currency: pi.currency.toUpperCase() };
     if (s.fundingType) out.fundingType = s.fundingType;
     if (s.failureReason) out.failureReason = s.failureReason;
+    if (s.holderName) out.holderName = s.holderName;
+    if (s.methodRef) out.methodRef = s.methodRef;
     return out;
   }
   if (event.type === 'transfer.created' || event.type === 'transfer.reversed') {

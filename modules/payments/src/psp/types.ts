@@ -9,6 +9,7 @@ export interface CallOptions {
 /** A PSP adapter (sandbox, Stripe): the port's methods, each taking an optional abort signal. */
 export interface PspDriver {
   readonly name: string;
+  readonly paymentEventsLackHolderName?: boolean;
   createPayment(input: Parameters<PspAdapter['createPayment']>[0], call?: CallOptions): Promise<PaymentSession>;
   getPayment(pspPaymentId: string, call?: CallOptions): Promise<PaymentStatus>;
   findPaymentByReference(reference: string, call?: CallOptions): Promise<PaymentStatus | undefined>;

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
+import type { ModuleDefinition } from '@verity/kernel';
 import { startTestPlatform, waitFor, type TestPlatform } from '@verity/kernel/testing';
 import { identityModule } from '@verity/identity';
 import { playerToken } from '@verity/identity/testing';
@@ -31,11 +32,11 @@ export interface PspPlatform {
   sandboxUrl: string;
 }
 
-/** Identity + payments, the sandbox PSP on a free port, short timeouts and fast status checks. */
-export async function startPspPlatform(env: Record<string, string> = {}): Promise<PspPlatform> {
+/** Identity + payments (+ `modules`), the sandbox PSP on a free port, short timeouts and fast status checks. */
+export async function startPspPlatform(env: Record<string, string> = {}, modules: ModuleDefinition<any>[] = []): Promise<PspPlatform> {
   const port = await freePort();
   const platform = await startTestPlatform({
-    modules: [identityModule, paymentsModule],
+    modules: [identityModule, paymentsModule, ...modules],
     env: {
       PSP_PROVIDER: 'sandbox',
       PSP_SANDBOX_PORT: String(port),
@@ -113,7 +114,7 @@ export function postWebhook(platform: TestPlatform, hook: { rawBody: string; hea
 }
 
 /** A sandbox-shaped payment event for one of our deposits. */
-export function paymentEvent(type: string, payment: { id: string; reference: string; amountMinor: string; status: string; funding?: string }, options: { eventId?: string; at?: Date } = {}) {
+export function paymentEvent(type: string, payment: { id: string; reference: string; amountMinor: string; status: string; funding?: string; holderName?: string; methodRef?: string }, options: { eventId?: string; at?: Date } = {}) {
   return {
     id: options.eventId ?? `evt_test_${randomUUID().replace(/-/g, '')}`,
     type,
@@ -122,6 +123,7 @@ export function paymentEvent(type: string, payment: { id: string; reference: str
       object: {
         id: payment.id, object: 'payment', status: payment.status, amount_minor: payment.amountMinor, currency: 'GBP', reference: payment.reference,
         customer_ref: '', payment_method: DEBIT_CHALLENGE, funding: payment.funding ?? 'debit', action_url: null, return_url: null, notify_url: null,
+        billing_details: { name: payment.holderName ?? null }, method_ref: payment.methodRef ?? 'fp_test_card',
         failure_reason: null, refunded_minor: '0', created_at: new Date().toISOString(), settled_at: null,
       },
     },

@@ -26,8 +26,15 @@ const CSV_LINES_MAX = 1_000_000;
 
 const funding = (value: string): FundingType => (FUNDING.has(value as FundingType) ? (value as FundingType) : 'unknown');
 
+/** The card's holder name and fingerprint, which the port carries for succeeded payments. */
+function method(p: SandboxPayment): { holderName?: string; methodRef?: string } {
+  if (p.status !== 'succeeded') return {};
+  const name = p.billing_details?.name;
+  return { ...(name ? { holderName: name } : {}), ...(p.method_ref ? { methodRef: p.method_ref } : {}) };
+}
+
 function session(p: SandboxPayment): PaymentSession {
-  const out: PaymentSession = { pspPaymentId: p.id, status: p.status, fundingType: funding(p.funding) };
+  const out: PaymentSession = { pspPaymentId: p.id, status: p.status, fundingType: funding(p.funding), ...method(p) };
   if (p.action_url && p.status === 'requires_action') out.actionUrl = p.action_url;
   if (p.failure_reason) out.failureReason = p.failure_reason;
   return out;
@@ -56,6 +63,7 @@ export class SandboxPsp implements PspAdapter {
       reference: input.reference,
       customer_ref: input.playerId,
       ...(input.paymentMethod ? { payment_method: input.paymentMethod } : {}),
+      ...(input.cardholderName ? { billing_details: { name: input.cardholderName } } : {}),
       ...(input.returnUrl ? { return_url: input.returnUrl } : {}),
       ...this.notify(),
     };
@@ -107,7 +115,10 @@ export class SandboxPsp implements PspAdapter {
       currency: object.currency,
       occurredAt: new Date(event.created_at),
     };
-    if (object.object === 'payment') out.fundingType = funding(object.funding);
+    if (object.object === 'payment') {
+      out.fundingType = funding(object.funding);
+      if (out.type === 'payment.succeeded') Object.assign(out, method(object));
+    }
     if ('failure_reason' in object && object.failure_reason) out.failureReason = object.failure_reason;
     return out;
   }

@@ -3,7 +3,8 @@
  *
  * API (`Authorization: Bearer <api key>`, JSON, amounts as minor-unit strings; every POST needs an
  * `Idempotency-Key`: the same key and body replay the first answer, another body is a 400):
- *   POST /v1/payments   {amount_minor, currency, reference, customer_ref?, payment_method?, return_url?, notify_url?}
+ *   POST /v1/payments   {amount_minor, currency, reference, customer_ref?, payment_method?, billing_details?: {name?}, return_url?, notify_url?}
+ *                       (a payment reports `billing_details.name` and the card's fingerprint `method_ref`)
  *   GET  /v1/payments/<id>            GET /v1/payments?reference=<ours>
  *   POST /v1/payouts    {amount_minor, currency, reference, destination, customer_ref?, notify_url?}
  *   GET  /v1/payouts/<id>             GET /v1/payouts?reference=<ours>
@@ -92,6 +93,7 @@ export class SandboxServer {
     this.store = new SandboxStore({
       ...(options.dir ? { dir: options.dir } : {}),
       baseUrl: () => this.baseUrl,
+      fingerprintKey: options.webhookSecret,
       onEvent: (event, url, terminal) => this.sender.emit(event, url, terminal),
     });
     this.server = http.createServer((req, res) => {

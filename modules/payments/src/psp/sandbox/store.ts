@@ -4,7 +4,7 @@
  * a restarted development platform still finds yesterday's payments (status queries, settlement).
  * Every operation is synchronous: two requests with the same idempotency key cannot interleave.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_TEST_CARD, TEST_CARDS } from './cards.ts';
@@ -19,6 +19,13 @@ export interface SandboxPayment {
   customer_ref: string;
   payment_method: string;
   funding: string;
+  /**
+   * The cardholder's name as given with the payment (Stripe's `billing_details.name`). Absent, with
+   * `method_ref`, in journals written before the sandbox kept them.
+   */
+  billing_details?: { name: string | null };
+  /** The card's fingerprint: the same card (number and name on it) gives the same value, every time. */
+  method_ref?: string;
   action_url: string | null;
   return_url: string | null;
   notify_url: string | null;
@@ -89,6 +96,7 @@ const EVENTS_MAX = 2_000;
 const AMOUNT = /^[1-9][0-9]{0,14}$/;
 const CURRENCY = /^[A-Z]{3}$/;
 const TEXT_MAX = 500;
+const HOLDER_NAME_MAX = 200;
 
 const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 
@@ -99,6 +107,18 @@ function text(value: unknown, field: string, required = true): string {
   }
   if (typeof value !== 'string' || value.length > TEXT_MAX) throw new SandboxRequestError(400, 'invalid_request_error', `${field} must be a string of at most ${TEXT_MAX} characters`);
   return value;
+}
+
+/** `billing_details: { name }`, both optional, as Stripe takes them. */
+function billingName(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new SandboxRequestError(400, 'invalid_request_error', 'billing_details must be an object');
+  const name = (value as Record<string, unknown>).name;
+  if (name === undefined || name === null) return null;
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > HOLDER_NAME_MAX) {
+    throw new SandboxRequestError(400, 'invalid_request_error', `billing_details.name must be a non-blank string of at most ${HOLDER_NAME_MAX} characters`);
+  }
+  return name.trim();
 }
 
 function amount(value: unknown): string {
@@ -116,6 +136,11 @@ export interface StoreOptions {
   dir?: string;
   /** Base URL of the sandbox, for challenge (action) URLs. */
   baseUrl: () => string;
+  /**
+   * Keys card fingerprints, as a real PSP's are keyed per account: a fingerprint says "same card"
+   * without letting anyone test guesses of the name on it.
+   */
+  fingerprintKey: string;
   /** Called for every event, in the order the PSP emits them. `terminal`: the object reached its final state. */
   onEvent: (event: SandboxEvent, notifyUrl: string | null, terminal: boolean) => void;
   now?: () => Date;
@@ -159,6 +184,8 @@ export class SandboxStore {
     const card = TEST_CARDS[method];
     if (!card) throw new SandboxRequestError(400, 'invalid_request_error', `payment_method ${method.slice(0, 40)} is not a sandbox test card`);
     const id = newId('pay');
+    // Sandbox test card numbers are shared by everyone: a "card" here is the number and the name on it.
+    const holderName = billingName(body.billing_details);
     const payment: SandboxPayment = {
       id,
       object: 'payment',
@@ -169,6 +196,8 @@ export class SandboxStore {
       customer_ref: text(body.customer_ref, 'customer_ref', false),
       payment_method: method,
       funding: card.funding,
+      billing_details: { name: holderName },
+      method_ref: `fp_${createHmac('sha256', this.options.fingerprintKey).update(`${method}\n${holderName ?? ''}`).digest('hex').slice(0, 24)}`,
       action_url: null,
       return_url: text(body.return_url, 'return_url', false) || null,
       notify_url: text(body.notify_url, 'notify_url', false) || null,
