@@ -25,17 +25,14 @@ export function createProfile(deps: Deps) {
   async function me(p: Principal): Promise<MeDto> {
     const view = tokenView(p);
     if (p.issuer !== config.publicUrl || p.kind === 'service') return view;
-    const account = await repo.account(p.subject);
-    if (!account) return view;
+    const found = await repo.accountWithProfile(p.subject);
+    if (!found) return view;
+    const { account, player: r, operator: o } = found;
     view.mfaEnabled = account.mfaActive;
-    if (account.kind === 'player') {
-      const r = await repo.playerProfile(account.id);
-      if (!r) return view;
+    if (r) {
       const [email, legalName, dateOfBirth, address] = await Promise.all([r.emailEnc, r.legalNameEnc, r.dateOfBirthEnc, r.addressEnc].map((c) => crypto.decrypt(account.id, c)));
       view.player = { email: email!, legalName: legalName!, dateOfBirth: dateOfBirth!, address: JSON.parse(address!) as AddressDto, country: r.country };
-    } else {
-      const o = await repo.operator(account.id);
-      if (!o) return view;
+    } else if (o) {
       const [email, displayName] = await Promise.all([crypto.decrypt(account.id, o.emailEnc), crypto.decrypt(account.id, o.displayNameEnc)]);
       view.operator = { email, displayName };
     }

@@ -198,6 +198,23 @@ export function createRepository(db: Db) {
       );
       return r ? { emailEnc: r.email_enc, legalNameEnc: r.legal_name_enc, dateOfBirthEnc: r.date_of_birth_enc, addressEnc: r.address_enc, country: r.country } : undefined;
     },
+    /** The account and its player or operator profile in one round trip (GET /v1/me). */
+    async accountWithProfile(id: string): Promise<{ account: Account; player?: PlayerProfileRecord; operator?: { emailEnc: string; displayNameEnc: string } } | undefined> {
+      const r = await db.maybeOne<Record<string, any>>(
+        `select ${ACCOUNT_COLUMNS}, o.display_name_enc, p.account_id as player_id, p.legal_name_enc, p.date_of_birth_enc, p.address_enc, p.country
+           from identity.accounts a left join identity.operators o on o.account_id = a.id left join identity.players p on p.account_id = a.id
+          where a.id = $1`,
+        [id],
+      );
+      if (!r) return undefined;
+      const account = toAccount(r);
+      if (account.kind === 'player') {
+        return r.player_id
+          ? { account, player: { emailEnc: r.email_enc, legalNameEnc: r.legal_name_enc, dateOfBirthEnc: r.date_of_birth_enc, addressEnc: r.address_enc, country: r.country } }
+          : { account };
+      }
+      return r.display_name_enc != null ? { account, operator: { emailEnc: r.email_enc, displayNameEnc: r.display_name_enc } } : { account };
+    },
     async setPlayerAddress(id: string, addressEnc: string): Promise<boolean> {
       return (await db.query('update identity.players set address_enc = $2 where account_id = $1 returning 1', [id, addressEnc])).length === 1;
     },

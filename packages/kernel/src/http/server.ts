@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import helmet from '@fastify/helmet';
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -141,28 +141,40 @@ const SCAN_VALUES_MAX = 200_000;
  * guard or handler sees them: non-finite numbers (query coercion turns "1e999" into Infinity and
  * skips minimum/maximum) and strings with U+0000 (PostgreSQL text cannot store it).
  */
-function unstorableAt(value: unknown): { pointer: string; detail: string } | undefined {
-  let budget = SCAN_VALUES_MAX;
-  let detail = '';
-  const walk = (v: unknown, at: string, depth: number): string | undefined => {
-    if (typeof v === 'number') {
-      detail = 'must be a finite number';
-      return Number.isFinite(v) ? undefined : at;
-    }
-    // PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database.
-    if (typeof v === 'string') {
-      detail = 'must not contain the NUL character';
-      return v.includes('\u0000') ? at : undefined;
-    }
-    if (v === null || typeof v !== 'object' || depth > 32 || --budget < 0) return undefined;
-    for (const [k, child] of Object.entries(v)) {
-      const found = walk(child, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  const pointer = walk(value, '', 0);
-  return pointer ? { pointer, detail } : undefined;
+function unstorableAt(parts: Readonly<Record<string, unknown>>): { pointer: string; detail: string } | undefined {
+  const state = { budget: SCAN_VALUES_MAX, detail: '' };
+  for (const part in parts) {
+    const found = unstorableIn(parts[part], `/${part}`, 1, state);
+    if (found) return { pointer: found, detail: state.detail };
+  }
+  return undefined;
+}
+
+function unstorableIn(v: unknown, at: string, depth: number, state: { budget: number; detail: string }): string | undefined {
+  if (typeof v === 'number') {
+    state.detail = 'must be a finite number';
+    return Number.isFinite(v) ? undefined : at;
+  }
+  // PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database.
+  if (typeof v === 'string') {
+    state.detail = 'must not contain the NUL character';
+    return v.includes('\u0000') ? at : undefined;
+  }
+  if (v === null || typeof v !== 'object' || depth > 32 || --state.budget < 0) return undefined;
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    const found = unstorableIn((v as Record<string, unknown>)[k], `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1, state);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Nothing to scan: no body, and no query string or path parameters (the common GET). */
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (typeof v !== 'object') return false;
+  for (const k in v) if (Object.hasOwn(v, k)) return false;
+  return true;
 }
 
 /** Errors the router raises before any hook runs (too long a parameter, a broken URL): still problem+json. */
@@ -184,13 +196,26 @@ function instrument(app: HttpApp, config: Config): void {
   telemetryByApp.set(app, telemetry);
   app.addHook('onClose', () => telemetry.tracing.shutdown());
 
+  // The trace starts where Fastify makes the request's logger, so that one child logger carries both
+  // the request id and the trace id (rather than a second child made in onRequest).
+  const started = new WeakMap<object, RequestSpan>();
+  app.setChildLoggerFactory((logger, bindings, options, raw) => {
+    const span = telemetry.tracing.startRequest(raw.method ?? 'GET', undefined, raw.headers.traceparent as string | undefined);
+    started.set(raw, span);
+    return traceLogger(logger, span.trace.traceId, bindings, options);
+  });
+
   app.addHook('onRequest', (req, reply, done) => {
-    const span = telemetry.tracing.startRequest(req.method, req.routeOptions.url, req.headers.traceparent as string | undefined);
+    let span = started.get(req.raw);
+    if (span) started.delete(req.raw);
+    else {
+      span = telemetry.tracing.startRequest(req.method, req.routeOptions.url, req.headers.traceparent as string | undefined);
+      req.log = traceLogger(req.log, span.trace.traceId);
+    }
     const { trace } = span;
     spans.set(req, { span, startedAt: process.hrtime.bigint() });
     reply.header('x-request-id', req.id);
     reply.header('traceparent', formatTraceparent(trace));
-    req.log = traceLogger(req.log, trace.traceId);
     requestContext.run({ requestId: req.id, trace, ip: req.ip }, done);
   });
 
@@ -209,6 +234,30 @@ function instrument(app: HttpApp, config: Config): void {
     spans.get(req)?.span.end({ route: req.routeOptions.url, aborted: true });
     done();
   });
+}
+
+/** Headers of a plain response that are Fastify's or HTTP's own, not helmet's. */
+const NOT_SECURITY_HEADERS = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+/**
+ * Helmet's headers, made once. With fixed options and no CSP nonces they are the same for every
+ * response, but @fastify/helmet builds the whole helmet middleware chain again on each request; so
+ * they are taken from one response of a throwaway app and then set as they are.
+ */
+async function securityHeaders(options: FastifyHelmetOptions): Promise<Record<string, string>> {
+  const probe = Fastify({ logger: false });
+  try {
+    await probe.register(helmet, options);
+    probe.get('/', async () => '');
+    const res = await probe.inject({ method: 'GET', url: '/' });
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (!NOT_SECURITY_HEADERS.has(name) && value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+    }
+    return headers;
+  } finally {
+    await probe.close();
+  }
 }
 
 export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
@@ -244,6 +293,7 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
   instrument(app, config);
   // After validation, before guards and handlers: see unstorableAt.
   app.addHook('preHandler', (req, _reply, done) => {
+    if (isEmpty(req.body) && isEmpty(req.query) && isEmpty(req.params)) return done();
     const bad = unstorableAt({ querystring: req.query, params: req.params, body: req.body });
     done(bad ? Problems.validation([bad]) : undefined);
   });
@@ -267,10 +317,14 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
   app.removeContentTypeParser(['text/plain']);
   app.setNotFoundHandler((req, reply) => sendProblem(reply, Problems.notFound(`route ${req.method} ${req.url.split('?')[0]}`)));
 
-  await app.register(helmet, {
+  const security = await securityHeaders({
     // The API serves JSON; the interactive docs need their own inline assets.
     contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] } },
     hsts: config.env === 'production',
+  });
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(security);
+    done();
   });
   await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false, exposedHeaders: ['x-request-id', 'traceparent', 'idempotent-replayed', 'retry-after'] });
   await app.register(rateLimit, {

@@ -1,5 +1,5 @@
 /** W3C Trace Context (`traceparent`): continue the caller's trace or start one. */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 export interface TraceContext {
   traceId: string;
@@ -20,11 +20,26 @@ export function parseTraceparent(header: string | undefined): { traceId: string;
   return { traceId: traceId!, parentSpanId: parentSpanId!, sampled: (parseInt(flags!, 16) & 1) === 1 };
 }
 
+/** Random ids come from a pool refilled in blocks: one crypto call per few hundred requests, not two per request. */
+const ID_POOL_BYTES = 4096;
+const idPool = Buffer.alloc(ID_POOL_BYTES);
+let idPoolAt = ID_POOL_BYTES;
+
+function randomHex(bytes: number): string {
+  if (idPoolAt + bytes > ID_POOL_BYTES) {
+    randomFillSync(idPool);
+    idPoolAt = 0;
+  }
+  const hex = idPool.toString('hex', idPoolAt, idPoolAt + bytes);
+  idPoolAt += bytes;
+  return hex;
+}
+
 export function continueTrace(header: string | undefined): TraceContext {
   const parent = parseTraceparent(header);
   return {
-    traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
+    traceId: parent?.traceId ?? randomHex(16),
+    spanId: randomHex(8),
     parentSpanId: parent?.parentSpanId,
     sampled: parent?.sampled ?? true,
   };

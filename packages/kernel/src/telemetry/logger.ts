@@ -78,8 +78,13 @@ export function createLogger(level: string, opts: LoggerOptions = {}): Logger {
 }
 
 /** A child logger bound to one trace, for code that runs outside the request's async context. */
-export function traceLogger<L extends { child(bindings: Record<string, unknown>): unknown }>(log: L, traceId: string): L {
-  const child = log.child({ traceId }) as L;
+export function traceLogger<L extends { child(bindings: Record<string, unknown>, options?: never): unknown }>(
+  log: L,
+  traceId: string,
+  bindings?: Record<string, unknown>,
+  options?: object,
+): L {
+  const child = log.child(bindings ? { ...bindings, traceId } : { traceId }, options as never) as L;
   (child as unknown as Record<symbol, unknown>)[TRACE_BOUND] = true;
   return child;
 }

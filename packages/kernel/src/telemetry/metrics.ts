@@ -23,10 +23,20 @@ export function createMetrics(): PlatformMetrics {
     buckets: LATENCY_BUCKETS_S,
     registers: [registry],
   });
+  // Resolving a label set hashes it on every observation; the series are few (method × route
+  // template × status), so each one's child is looked up once and kept.
+  type Series = ReturnType<typeof duration.labels>;
+  const series = new Map<string, Series>();
   return {
     registry,
     observeRequest(method, route, statusCode, durationS) {
-      duration.observe({ method, route, status_code: String(statusCode) }, durationS);
+      const key = `${statusCode} ${method} ${route}`;
+      let child = series.get(key);
+      if (!child) {
+        child = duration.labels({ method, route, status_code: String(statusCode) });
+        series.set(key, child);
+      }
+      child.observe(durationS);
     },
   };
 }

@@ -2,7 +2,8 @@
  * OpenTelemetry traces: one SERVER span per HTTP request, continuing the caller's `traceparent`.
  * The span's own ids are the request's trace context, so the `traceparent` response header, the
  * `traceId` of every log line, events and audit records all name the span that was exported.
- * Spans leave by OTLP/HTTP only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+ * Spans leave by OTLP/HTTP only when OTEL_EXPORTER_OTLP_ENDPOINT is set; without it no span is made
+ * at all (nothing would read it), but the trace context is still continued and propagated.
  * The provider is not registered globally: several platforms may share one process (tests).
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace as otel, type Span } from '@opentelemetry/api';
@@ -10,7 +11,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { parseTraceparent, type TraceContext } from '../http/trace.ts';
+import { continueTrace, parseTraceparent, type TraceContext } from '../http/trace.ts';
 
 export interface RequestSpan {
   readonly trace: TraceContext;
@@ -34,15 +35,22 @@ export interface TracingOptions {
 
 const EXPORT_TIMEOUT_MS = 3000;
 
+const noSpan = (trace: TraceContext): RequestSpan => ({ trace, end: () => undefined });
+
+/** No exporter: the same ids and sampling decision as a span would have, without the span. */
+const contextOnly: Tracing = {
+  startRequest: (_method, _route, traceparent) => noSpan(continueTrace(traceparent)),
+  shutdown: async () => undefined,
+};
+
 export function createTracing(options: TracingOptions): Tracing {
-  const spanProcessors = options.otlpEndpoint
-    ? [
-        new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.otlpEndpoint}/v1/traces`, timeoutMillis: EXPORT_TIMEOUT_MS }), {
-          scheduledDelayMillis: options.exportIntervalMs ?? 1000,
-          exportTimeoutMillis: EXPORT_TIMEOUT_MS,
-        }),
-      ]
-    : [];
+  if (!options.otlpEndpoint) return contextOnly;
+  const spanProcessors = [
+    new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.otlpEndpoint}/v1/traces`, timeoutMillis: EXPORT_TIMEOUT_MS }), {
+      scheduledDelayMillis: options.exportIntervalMs ?? 1000,
+      exportTimeoutMillis: EXPORT_TIMEOUT_MS,
+    }),
+  ];
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       'service.name': options.serviceName ?? 'verity',
