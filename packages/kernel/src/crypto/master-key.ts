@@ -3,7 +3,7 @@
  * Local: a 256-bit key in a 0600 file (development, tests, one machine). AWS: a KMS key, so the
  * master never leaves KMS and every unwrap is logged by CloudTrail.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../telemetry/logger.ts';
@@ -26,9 +26,23 @@ export interface KmsLike {
 const GCM_IV_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 
+/**
+ * Importing raw key bytes costs more than a small AES-GCM operation; data keys are held (as the same
+ * Buffer) by the key cache, so their imported form is kept beside them and goes when they go.
+ */
+const imported = new WeakMap<Buffer, KeyObject>();
+function keyObject(key: Buffer): KeyObject {
+  let k = imported.get(key);
+  if (!k) {
+    k = createSecretKey(key);
+    imported.set(key, k);
+  }
+  return k;
+}
+
 export function aesGcmSeal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
   const iv = randomBytes(GCM_IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', keyObject(key), iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]);
@@ -37,7 +51,7 @@ export function aesGcmSeal(key: Buffer, plaintext: Buffer, aad: string): Buffer 
 /** Throws when the tag does not verify: the bytes were altered, moved to another subject, or the key is wrong. */
 export function aesGcmOpen(key: Buffer, sealed: Buffer, aad: string): Buffer {
   if (sealed.length < GCM_IV_BYTES + GCM_TAG_BYTES) throw new Error('ciphertext too short');
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, GCM_IV_BYTES));
+  const decipher = createDecipheriv('aes-256-gcm', keyObject(key), sealed.subarray(0, GCM_IV_BYTES));
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(sealed.subarray(GCM_IV_BYTES, GCM_IV_BYTES + GCM_TAG_BYTES));
   return Buffer.concat([decipher.update(sealed.subarray(GCM_IV_BYTES + GCM_TAG_BYTES)), decipher.final()]);
