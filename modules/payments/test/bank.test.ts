@@ -11,13 +11,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { createDb, createLogger, defineModule, isDomainError, type Db } from '@verity/kernel';
-import { createTestDatabase, startTestPlatform, type TestPlatform } from '@verity/kernel/testing';
+import { createTestDatabase, freePort, startTestPlatform, type TestPlatform } from '@verity/kernel/testing';
 import { paymentsModule, type PaymentsService } from '@verity/payments';
 import { createLedger, DEFAULT_BATCHING } from '../src/ledger/ledger.ts';
 import { bankModule, type BankService } from './fixtures/bank-platform.ts';
@@ -31,14 +30,6 @@ const FUNDING_MINOR = 5_000n;
 const COMPETITION = 'surge-competition';
 /** Answers that mean "not done, or not known to be done": the same call is sent again. */
 const RETRY = new Set(['upstream-unavailable', 'ledger-busy', 'service-unavailable', 'transfer-in-progress', 'internal-error', 'rate-limited']);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<void> } {
   const child = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'pipe', 'inherit'] });

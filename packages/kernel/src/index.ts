@@ -26,3 +26,4 @@ export { openReplayTools, replayDeadLetters, replayOutbox, ReplayError, type Rep
 export { reloadingKeySet, JWKS_RELOAD_COOLDOWN_MS, type ReloadingKeySet } from './auth/jwks.ts';
 export type { ObjectStore, PutOptions, StoredObject, FetchedObject, GetOptions } from './storage/types.ts';
 export { objectNotFound, ObjectIntegrityError, sha256Hex } from './storage/object-store.ts';
+export { postJsonOnce, type DeliverOptions } from './http/deliver.ts';

@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import path from 'node:path';
 import { defineModule, type Clock, type ModuleDefinition } from '@verity/kernel';
-import { startTestPlatform, testConfig, testHttp, waitFor, type TestPlatform } from '@verity/kernel/testing';
+import { startTestPlatform, testConfig, testHttp, waitFor, type TestPlatform, freePort } from '@verity/kernel/testing';
 import { startPlatform, createLogger } from '@verity/kernel';
 import { identityModule } from '@verity/identity';
 import { operatorSession, playerToken, type TestOperator } from '@verity/identity/testing';
@@ -41,13 +41,7 @@ export const kycStandIn: ModuleDefinition<KycStandIn> = defineModule<KycStandIn>
   }),
 });
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+export { freePort };
 
 export interface CorePlatform {
   platform: TestPlatform;

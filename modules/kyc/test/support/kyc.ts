@@ -4,9 +4,8 @@
  * controls, signed webhooks, and small real files (PNG, PDF, JPEG, and an .exe posing as a PNG).
  */
 import { createHmac } from 'node:crypto';
-import net, { type AddressInfo } from 'node:net';
 import type { ModuleDefinition } from '@verity/kernel';
-import { startTestPlatform, waitFor, type HttpResult, type TestPlatform } from '@verity/kernel/testing';
+import { startTestPlatform, waitFor, type HttpResult, type TestPlatform, freePort } from '@verity/kernel/testing';
 import { identityModule } from '@verity/identity';
 import { operatorSession, playerToken, type TestOperator } from '@verity/identity/testing';
 import { kycModule } from '@verity/kyc';
@@ -14,13 +13,7 @@ import { kycModule } from '@verity/kyc';
 export const WEBHOOK_SECRET = 'kyc_sandbox_test_secret_0123456789';
 export const WEBHOOK_PATH = '/v1/kyc/webhooks/sandbox';
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+export { freePort };
 
 export interface KycPlatform {
   platform: TestPlatform;

@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createLogger, defineModule } from '@verity/kernel';
 import type { GateDecision } from '@verity/payments';
-import { startTestPlatform, waitFor, type TestPlatform } from '@verity/kernel/testing';
+import { startTestPlatform, waitFor, type TestPlatform, freePort } from '@verity/kernel/testing';
 import { identityModule } from '@verity/identity';
 import { paymentsModule } from '@verity/payments';
 import { createLedger, DEFAULT_BATCHING, type LedgerEngine } from '../../src/ledger/ledger.ts';
@@ -45,13 +45,7 @@ export function complianceFixture() {
   return { module, cases, refuse: (playerId: string, reasons: string[]) => void refused.set(playerId, reasons) };
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+export { freePort };
 
 export interface PayoutsPlatform {
   platform: TestPlatform;

@@ -4,9 +4,8 @@
  * the API, and moving deposit-limit time by shifting the stored timestamps.
  */
 import { randomUUID } from 'node:crypto';
-import net, { type AddressInfo } from 'node:net';
 import type { ModuleDefinition } from '@verity/kernel';
-import { startTestPlatform, waitFor, type TestPlatform } from '@verity/kernel/testing';
+import { startTestPlatform, waitFor, type TestPlatform, freePort } from '@verity/kernel/testing';
 import { identityModule } from '@verity/identity';
 import { playerToken } from '@verity/identity/testing';
 import { paymentsModule, type PaymentsService } from '@verity/payments';
@@ -19,13 +18,7 @@ export const CREDIT_CHALLENGE = '4000000000000010';
 export const DEBIT_FRICTIONLESS = '4000000000000036';
 export const DECLINED = '4000000000000044';
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+export { freePort };
 
 export interface PspPlatform {
   platform: TestPlatform;

@@ -12,6 +12,9 @@ import type { ModuleDefinition } from '../module.ts';
 import { startPlatform, type Platform } from '../platform.ts';
 import { createLogger } from '../telemetry/logger.ts';
 
+/** A port nothing listens on right now (for sandboxes and child processes in tests). */
+export { freePort } from '../db/embedded.ts';
+
 export function suitePgUrl(): string {
   const url = process.env.VERITY_TEST_PG_URL ?? process.env.DATABASE_URL;
   if (!url) throw new Error('Run tests with `npm test` (it provides PostgreSQL), or set DATABASE_URL.');

@@ -3,9 +3,7 @@
  * of the raw body, Onfido's scheme), retried with backoff when not acknowledged, and on demand
  * duplicated, paused, or held per check and delivered newest first (out of order).
  */
-import http from 'node:http';
-import https from 'node:https';
-import type { Logger } from '@verity/kernel';
+import { postJsonOnce, type Logger } from '@verity/kernel';
 import { hmacSha256Hex } from '../http.ts';
 
 export const SIGNATURE_HEADER = 'x-sha2-signature';
@@ -126,7 +124,7 @@ export class SandboxWebhookSender {
     const controller = new AbortController();
     this.inflight.add(controller);
     try {
-      const status = await post(item.url, body, { [SIGNATURE_HEADER]: hmacSha256Hex(this.secret, body) }, controller.signal);
+      const status = await postJsonOnce(item.url, body, { headers: { [SIGNATURE_HEADER]: hmacSha256Hex(this.secret, body) }, signal: controller.signal, timeoutMs: ATTEMPT_TIMEOUT_MS, userAgent: 'verity-sandbox-kyc/1' });
       record.lastStatus = status;
       if (status >= 200 && status < 300) {
         record.acknowledged++;
@@ -158,25 +156,4 @@ export class SandboxWebhookSender {
     this.timers.add(t);
     return t;
   }
-}
-
-/** One delivery per connection (no keep-alive), so an idle socket never holds the receiver's shutdown. */
-function post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const req = (target.protocol === 'https:' ? https : http).request(target, {
-      method: 'POST',
-      agent: false,
-      timeout: ATTEMPT_TIMEOUT_MS,
-      signal,
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', 'user-agent': 'verity-sandbox-kyc/1' },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${ATTEMPT_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
 }

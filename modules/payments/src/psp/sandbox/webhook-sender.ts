@@ -4,9 +4,7 @@
  * exponential backoff, a share delivered twice, and out-of-order delivery (an object's events held
  * until it settles, then sent newest first). Deliveries can be paused and resumed.
  */
-import http from 'node:http';
-import https from 'node:https';
-import type { Logger } from '@verity/kernel';
+import { postJsonOnce, type Logger } from '@verity/kernel';
 import { signPayload } from '../signature.ts';
 import type { SandboxEvent } from './store.ts';
 
@@ -131,7 +129,7 @@ export class WebhookSender {
     const controller = new AbortController();
     this.inflight.add(controller);
     try {
-      const status = await post(item.url, body, { [SANDBOX_SIGNATURE_HEADER]: signPayload(body, this.secret, Math.floor(Date.now() / 1000)) }, controller.signal);
+      const status = await postJsonOnce(item.url, body, { headers: { [SANDBOX_SIGNATURE_HEADER]: signPayload(body, this.secret, Math.floor(Date.now() / 1000)) }, signal: controller.signal, timeoutMs: ATTEMPT_TIMEOUT_MS, userAgent: 'verity-sandbox-psp/1' });
       record.lastStatus = status;
       if (status >= 200 && status < 300) {
         record.acknowledged++;
@@ -167,28 +165,4 @@ export class WebhookSender {
     this.timers.add(t);
     return t;
   }
-}
-
-/**
- * One delivery on its own connection (no keep-alive), as a PSP's webhook sender is to us: an idle
- * pooled socket would otherwise hold the receiving server's graceful shutdown open.
- */
-function post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const req = (target.protocol === 'https:' ? https : http).request(target, {
-      method: 'POST',
-      agent: false,
-      timeout: ATTEMPT_TIMEOUT_MS,
-      signal,
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', 'user-agent': 'verity-sandbox-psp/1' },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${ATTEMPT_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
