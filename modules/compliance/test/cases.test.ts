@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { verifyAuditChain } from '@verity/kernel';
+import { verifyAuditRecords } from '@verity/kernel';
 import type { TestOperator } from '@verity/identity/testing';
 import { eligibility, expectProblem, fakeIssuer, operator, outboxEvents, startCorePlatform, verifiedPlayer, type CorePlatform } from './support/core.ts';
 
@@ -78,16 +78,16 @@ describe('compliance cases', () => {
     assert.equal(body.history[2].text, 'Called Ms Lovelace; courier confirmed delay.');
     assert.equal(body.history[4].text, 'Delivery SLA missed; goodwill offered');
     for (const h of body.history) assert.match(h.auditHash, /^[0-9a-f]{64}$/);
-    const audit = await cp.platform.db.query<{ id: string; hash: string; action: string; data: Record<string, unknown> }>(
-      "select id, hash, action, data from kernel.audit_log where subject = $1 and action like 'compliance.case-%' order by sequence", [`case:${caseId}`],
+    const audit = await cp.platform.db.query<{ id: string; leaf_hash: string; action: string; data: Record<string, unknown> }>(
+      "select id, leaf_hash, action, data from kernel.audit_log where subject = $1 and action like 'compliance.case-%' order by sequence", [`case:${caseId}`],
     );
     // Every history row is one audit record; reading evidence is audited too (not a case change).
-    assert.deepEqual(audit.filter((a) => a.action !== 'compliance.case-evidence-downloaded').map((a) => a.hash), body.history.map((h: any) => h.auditHash));
+    assert.deepEqual(audit.filter((a) => a.action !== 'compliance.case-evidence-downloaded').map((a) => a.leaf_hash), body.history.map((h: any) => h.auditHash));
     assert.equal(audit.filter((a) => a.action === 'compliance.case-evidence-downloaded').length, 1);
     // Free text stays out of the append-only audit log: only its hash is there.
     assert.equal(JSON.stringify(audit).includes('Lovelace'), false);
     assert.equal(audit.find((a) => a.action === 'compliance.case-note-added')!.data.textSha256, createHash('sha256').update('Called Ms Lovelace; courier confirmed delay.').digest('hex'));
-    assert.equal((await verifyAuditChain(cp.platform.db)).ok, true);
+    assert.equal((await verifyAuditRecords(cp.platform.db)).ok, true);
   });
 
   it('when a sanctions hit is cleared as a false positive, then a second operator must approve it with MFA before the hold is lifted', async () => {

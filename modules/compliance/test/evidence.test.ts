@@ -98,8 +98,8 @@ describe('evidence packages', () => {
     assert.match(evidenceFile, /answer_screen\.png$/);
     assert.deepEqual(files.get(evidenceFile), screenshot);
     const audit = JSON.parse(files.get(`case/${caseId}/audit.json`)!.toString());
-    const logged = await cp.platform.db.query<{ hash: string }>('select hash from kernel.audit_log where id = any($1::uuid[]) order by sequence', [audit.map((a: any) => a.id)]);
-    assert.deepEqual(logged.map((l) => l.hash), audit.map((a: any) => a.hash), 'the audit copies are the records in the platform log');
+    const logged = await cp.platform.db.query<{ leaf_hash: string }>('select leaf_hash from kernel.audit_log where id = any($1::uuid[]) order by sequence', [audit.map((a: any) => a.id)]);
+    assert.deepEqual(logged.map((l) => l.leaf_hash), audit.map((a: any) => a.leafHash), 'the audit copies are the records in the platform log');
 
     // Change one byte and the verifier notices.
     const tampered = new Map(files);

@@ -11,6 +11,7 @@ import { notifierFromConfig } from './adapters/notifier.ts';
 import { identityJobs } from './handlers.ts';
 import { createPasswords } from './passwords.ts';
 import { createRepository } from './repository.ts';
+import { createSessionEnder } from './session-revocation.ts';
 import { registerRoutes } from './routes.ts';
 import { createIdentity } from './service.ts';
 import type { AddressDto } from './contracts.ts';
@@ -93,7 +94,7 @@ export const identityModule = defineModule<IdentityService>({
     // Tokens of our own issuer are verified in process, with the keys just loaded.
     ctx.auth.setBuiltInVerifier(issuer.verifier());
     const notifier = await notifierFromConfig(ctx.config, ctx.log);
-    const deps = { ...ctx, repo, passwords, issuer, notifier };
+    const deps = { ...ctx, repo, passwords, issuer, notifier, sessionEnder: createSessionEnder(repo, ctx.auth) };
     const identity = createIdentity(deps);
     return {
       service: identity.service,

@@ -29,7 +29,7 @@ export interface OperatorQuery {
 }
 
 export function createOperators(deps: Deps) {
-  const { db, repo, crypto, clock, audit, events, passwords, config } = deps;
+  const { db, repo, crypto, clock, audit, events, passwords, config, sessionEnder } = deps;
 
   /** The acting admin is still active and still signed in (see the file comment). */
   async function assertActorSignedIn(actor: Principal): Promise<void> {
@@ -135,7 +135,7 @@ export function createOperators(deps: Deps) {
       await repo.setTemporaryPassword(operatorId, passwordHash, expiresAt);
       await repo.spendResets(operatorId);
       await repo.endChallenges(operatorId);
-      const sessionsEnded = await repo.revokeAccountFamilies(operatorId, 'password-reissued');
+      const sessionsEnded = await sessionEnder.endAccountSessions(operatorId, 'password-reissued');
       // Failed guesses at the old password must not lock the operator out of the new one.
       await repo.clearThrottle(throttleKey);
       await audit.record({
@@ -156,7 +156,7 @@ export function createOperators(deps: Deps) {
       const data: Record<string, unknown> = { before };
       if (!enabled) {
         await repo.endChallenges(operatorId);
-        data.sessionsEnded = await repo.revokeAccountFamilies(operatorId, 'account-disabled');
+        data.sessionsEnded = await sessionEnder.endAccountSessions(operatorId, 'account-disabled');
       }
       await audit.record({ actor: principalActor(actor), action: enabled ? 'identity.operator-enabled' : 'identity.operator-disabled', subject: `operator:${operatorId}`, reason, data });
     });
@@ -171,7 +171,7 @@ export function createOperators(deps: Deps) {
       if (!(await repo.operatorForUpdate(operatorId))) throw Problems.notFound('operator');
       const factorsRemoved = await repo.deleteFactors(operatorId);
       await repo.endChallenges(operatorId);
-      const sessionsEnded = await repo.revokeAccountFamilies(operatorId, 'mfa-reset');
+      const sessionsEnded = await sessionEnder.endAccountSessions(operatorId, 'mfa-reset');
       await audit.record({ actor: principalActor(actor), action: 'identity.operator-mfa-reset', subject: `operator:${operatorId}`, reason, data: { factorsRemoved, sessionsEnded } });
     });
     return dtoOf(operatorId);

@@ -11,7 +11,7 @@ import { actorOf, addSeconds, emailHash, IdentityProblems, type Deps } from './s
 const RESET_TTL_S = 30 * 60;
 
 export function createPasswordReset(deps: Deps) {
-  const { db, repo, crypto, clock, audit, config, passwords, notifier, log } = deps;
+  const { db, repo, crypto, clock, audit, config, passwords, notifier, log, sessionEnder } = deps;
 
   async function request(email: string): Promise<void> {
     const hash = emailHash(crypto, email);
@@ -53,7 +53,7 @@ export function createPasswordReset(deps: Deps) {
       if (!locked || locked.usedAt) throw IdentityProblems.invalidResetToken();
       await repo.setPassword(account.id, passwordHash);
       await repo.spendResets(account.id);
-      const sessionsEnded = await repo.revokeAccountFamilies(account.id, 'password-reset');
+      const sessionsEnded = await sessionEnder.endAccountSessions(account.id, 'password-reset');
       await repo.clearThrottle(emailHash(crypto, email));
       await audit.record({ actor: actorOf(account), action: 'identity.password-reset-completed', subject: actorOf(account), data: { sessionsEnded } });
     });

@@ -349,12 +349,13 @@ export function createRepository(db: Db) {
     async familyLive(familyId: string, accountId: string): Promise<boolean> {
       return (await db.maybeOne('select 1 from identity.token_families where id = $1 and account_id = $2 and revoked_at is null', [familyId, accountId])) !== undefined;
     },
-    async revokeAccountFamilies(accountId: string, reason: RevokeReason): Promise<number> {
-      const rows = await db.query(
+    /** Ends every live sign-in of the account; the ended families' ids (the tokens' `sid`s). */
+    async revokeAccountFamilies(accountId: string, reason: RevokeReason): Promise<string[]> {
+      const rows = await db.query<{ id: string }>(
         'update identity.token_families set revoked_at = clock_timestamp(), revoked_reason = $2 where account_id = $1 and revoked_at is null returning id',
         [accountId, reason],
       );
-      return rows.length;
+      return rows.map((r) => r.id);
     },
 
     // ---- password resets ------------------------------------------------------------------------

@@ -25,7 +25,7 @@ export const CHALLENGE_ATTEMPTS_MAX = 5;
 export const NEW_PASSWORD_ATTEMPTS_MAX = 10;
 
 export function createSessions(deps: Deps) {
-  const { db, repo, clock, audit, config, passwords, crypto, issuer, events } = deps;
+  const { db, repo, clock, audit, config, passwords, crypto, issuer, events, sessionEnder } = deps;
 
   /**
    * Counts this attempt against the identifier before the secret is checked, so parallel guesses
@@ -201,11 +201,11 @@ export function createSessions(deps: Deps) {
       const decision = decideRefresh({ usedAt: rec.usedAt, familyRevokedAt: rec.familyRevokedAt, familyExpiresAt: rec.familyExpiresAt, accountActive: account?.status === 'active' }, now);
       if (decision === 'reuse-detected') {
         // Two parties hold this family (one of them stole a token): end it for both.
-        await repo.revokeFamily(rec.familyId, 'reuse-detected');
+        await sessionEnder.endSession(rec.familyId, 'reuse-detected');
         await audit.record({ actor: 'anonymous', action: 'identity.refresh-token-reused', subject: `${rec.accountKind}:${rec.accountId}`, data: { familyId: rec.familyId } });
         return undefined;
       }
-      if (decision === 'account-inactive') await repo.revokeFamily(rec.familyId, 'account-inactive');
+      if (decision === 'account-inactive') await sessionEnder.endSession(rec.familyId, 'account-inactive');
       if (decision !== 'rotate' || !account) return undefined;
       await repo.markRefreshTokenUsed(hash);
       const next = newOpaqueToken();
@@ -223,7 +223,7 @@ export function createSessions(deps: Deps) {
     await db.tx(async () => {
       const rec = await repo.refreshTokenForUpdate(tokenHash(refreshToken));
       if (!rec || rec.familyRevokedAt) return;
-      await repo.revokeFamily(rec.familyId, 'logout');
+      await sessionEnder.endSession(rec.familyId, 'logout');
       await audit.record({ actor: `${rec.accountKind}:${rec.accountId}`, action: 'identity.signed-out', subject: `${rec.accountKind}:${rec.accountId}`, data: { familyId: rec.familyId } });
     });
   }

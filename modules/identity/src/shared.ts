@@ -1,10 +1,11 @@
 /** What the identity use cases share: their dependencies, errors, and small helpers. */
 import { randomBytes } from 'node:crypto';
-import { DomainError, pgCode, PgError, type AuditLog, type Clock, type Config, type Db, type EventPublisher, type FieldCrypto, type Logger, type Principal } from '@verity/kernel';
+import { DomainError, pgCode, PgError, Problems, type AuditLog, type Clock, type Config, type Db, type EventPublisher, type FieldCrypto, type Logger, type Principal } from '@verity/kernel';
 import type { Notifier } from './adapters/notifier.ts';
 import { normalizeEmail } from './domain/registration.ts';
 import type { Passwords } from './passwords.ts';
 import type { Account, Repository } from './repository.ts';
+import type { SessionEnder } from './session-revocation.ts';
 import type { TokenIssuer } from './token-issuer.ts';
 
 export interface Deps {
@@ -19,6 +20,7 @@ export interface Deps {
   issuer: TokenIssuer;
   passwords: Passwords;
   notifier: Notifier;
+  sessionEnder: SessionEnder;
 }
 
 export const IdentityProblems = {
@@ -38,7 +40,7 @@ export const IdentityProblems = {
   ownAccount: (detail: string) => new DomainError('own-account', 409, 'Not on your own account', detail),
   temporaryPasswordExpired: () =>
     new DomainError('temporary-password-expired', 401, 'Temporary password expired', 'The temporary password has expired. Ask an administrator to issue a new one.'),
-  sessionEnded: () => new DomainError('session-ended', 401, 'Session ended', 'Your session was ended (signed out, or changed by an administrator). Sign in again.'),
+  sessionEnded: () => Problems.sessionEnded(),
   invalidCursor: () => new DomainError('validation-failed', 400, 'Your request parameters did not validate', 'The cursor is not one this list gave out.', {}, [{ pointer: '/query/cursor', detail: 'is not a valid cursor' }]),
 } as const;
 

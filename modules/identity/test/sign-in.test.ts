@@ -119,11 +119,24 @@ describe('identity: sign-in, sessions and tokens', () => {
     assert.equal((await p.http.post('/v1/auth/refresh', { refreshToken: other.refreshToken })).status, 200, 'other sign-ins are not affected');
   });
 
-  it('when a player logs out, then the refresh token of that session stops working', async () => {
+  it('when a player logs out, then the refresh token and the access token of that session stop working, here and in every other process', async () => {
     const player = await playerToken(p.http);
-    const out = await p.http.post('/v1/auth/logout', { refreshToken: player.refreshToken });
-    assert.equal(out.status, 204);
-    assert.equal((await p.http.post('/v1/auth/refresh', { refreshToken: player.refreshToken })).status, 401);
+    const other = await loginPlayer(p.http, player.email, player.password);
+    // A second platform process on the same database (the payments process of a split deployment).
+    const elsewhere = await startTestPlatform({ modules: [identityModule], config: { databaseUrl: p.config.databaseUrl } });
+    try {
+      assert.equal((await elsewhere.http.get('/v1/me', player.accessToken)).status, 200);
+      const out = await p.http.post('/v1/auth/logout', { refreshToken: player.refreshToken });
+      assert.equal(out.status, 204);
+      assert.equal((await p.http.post('/v1/auth/refresh', { refreshToken: player.refreshToken })).status, 401);
+      const refused = await p.http.get('/v1/me', player.accessToken);
+      assert.equal(refused.status, 401, 'the access token died with its session, not 15 minutes later');
+      await waitFor(async () => (await elsewhere.http.get('/v1/me', player.accessToken)).status === 401, { what: 'the other process refusing the ended session' });
+      assert.equal((await p.http.get('/v1/me', other.accessToken)).status, 200, 'the other sign-in of the same player goes on');
+      assert.equal((await elsewhere.http.get('/v1/me', other.accessToken)).status, 200);
+    } finally {
+      await elsewhere.stop();
+    }
     assert.equal((await p.http.post('/v1/auth/logout', { refreshToken: player.refreshToken })).status, 204, 'logout says nothing about token validity');
   });
 

@@ -4,6 +4,8 @@
  * and retried calls (same id with the same input, alone or twice at once, or with another input)
  * run against the real ledger on PostgreSQL and against a small in-memory model. After every command
  * the results and every balance must match the model; after every sequence the books must balance.
+ * The same runs in batches: commands submitted together share one flush (the set-based path of
+ * payments.ledger_run, ADR 0006) and must each get the model's result in submission order.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -19,6 +21,7 @@ import { readBooks } from './support/ledger.ts';
 const PLAYERS = 3;
 const NUM_RUNS = Number(process.env.LEDGER_MODEL_RUNS ?? 100);
 const OPENING_DEPOSIT_MINOR = 1_000n;
+const BATCHED_OPENING_DEPOSIT_MINOR = 400n;
 
 type Call =
   | { op: 'transfer'; input: TransferInput }
@@ -203,15 +206,82 @@ function mutated(call: Call): Call {
   return { op: call.op, input } as Call;
 }
 
+/** The accounts of one property run (fresh names, so runs never share balances) and its calls. */
+function scenario(openingMinor = OPENING_DEPOSIT_MINOR) {
+  const run_ = randomUUID().slice(0, 8);
+  const wallet = (i: number): AccountRef => ({ type: 'player_wallet', ownerId: `${run_}-p${i}`, currency: 'GBP' });
+  const house: AccountRef = { type: 'house_sales', ownerId: `${run_}-c`, currency: 'GBP' };
+  const clearing: AccountRef = { type: 'psp_clearing', ownerId: `${run_}-psp`, currency: 'GBP' };
+  const prizes: AccountRef = { type: 'prize_liability', ownerId: `${run_}-c`, currency: 'GBP' };
+  const calls: Call[] = [];
+  const reserves: string[] = [];
+  const ids: string[] = [];
+  const pick = <T>(xs: T[], i: number): T | undefined => (xs.length ? xs[i % xs.length] : undefined);
+
+  const callFor = (a: Action): Call | undefined => {
+    const transferId = randomUUID();
+    switch (a.t) {
+      case 'deposit': return { op: 'transfer', input: { transferId, kind: 'deposit', debit: clearing, credit: wallet(a.player), amountMinor: a.amount } };
+      case 'prize': return { op: 'transfer', input: { transferId, kind: 'prize', debit: prizes, credit: wallet(a.player), amountMinor: a.amount } };
+      // Now and then the same wallet on both sides: refused as invalid input.
+      case 'transfer': return { op: 'transfer', input: { transferId, kind: 'gift', debit: wallet(a.from), credit: wallet(a.to), amountMinor: a.amount } };
+      case 'reserve': return { op: 'reserve', input: { transferId, kind: 'purchase', debit: wallet(a.player), credit: house, amountMinor: a.amount, timeoutS: a.timeoutS } };
+      case 'post': {
+        const pendingTransferId = pick(reserves, a.ref);
+        return pendingTransferId ? { op: 'post', input: { transferId, pendingTransferId, ...(a.partial !== null ? { amountMinor: a.partial } : {}) } } : undefined;
+      }
+      case 'void': {
+        const pendingTransferId = pick(reserves, a.ref);
+        return pendingTransferId ? { op: 'void', input: { transferId, pendingTransferId, reason: 'tickets not issued' } } : undefined;
+      }
+      case 'refund': {
+        const originalTransferId = pick(ids, a.ref);
+        return originalTransferId ? { op: 'refund', input: { transferId, originalTransferId, ...(a.amount !== null ? { amountMinor: a.amount } : {}) } } : undefined;
+      }
+      case 'retry': {
+        const earlier = pick(calls, a.ref);
+        return earlier && (a.mutate ? mutated(earlier) : earlier);
+      }
+      case 'expire': return undefined;
+    }
+  };
+  /** Later calls may name this one (post its reservation, refund it, retry it). */
+  const record = (call: Call): void => {
+    calls.push(call);
+    ids.push(call.input.transferId);
+    if (call.op === 'reserve') reserves.push(call.input.transferId);
+  };
+  const opening: Action[] = Array.from({ length: PLAYERS }, (_, i) => ({ t: 'deposit', player: i, amount: openingMinor }));
+  return { callFor, record, opening };
+}
+
+async function assertBalances(ledger: LedgerEngine, model: Model, after: string): Promise<void> {
+  for (const acc of model.accounts.values()) {
+    const b = await ledger.balance(acc.ref);
+    assert.deepEqual([b.postedMinor, b.reservedMinor], [acc.posted, acc.pendingDebits], `balance of ${keyOf(acc.ref)} after ${after}`);
+  }
+}
+
+async function assertBooks(db: Db): Promise<void> {
+  const books = await readBooks(db);
+  assert.deepEqual(books, { entrySums: books.entrySums.GBP === undefined ? {} : { GBP: 0n }, balanceMismatches: 0, holdMismatches: 0, unbalancedTransfers: 0, negativeWallets: 0 });
+}
+
 describe('ledger model: random command sequences keep every invariant', () => {
   let db: Db;
   let ledger: LedgerEngine;
+  /** One flush at a time, so commands submitted together run in one transaction, in submission order. */
+  let batched: LedgerEngine;
+  /** What `batched` logs at warn: a batch that failed and ran again command by command. */
+  const warnings: string[] = [];
   const clock = manualClock(new Date());
 
   before(async () => {
     db = createDb({ connectionString: (await createTestDatabase()).url, max: 8 });
     await migrate(db, await loadMigrations([paymentsModule]));
     ledger = createLedger({ db, log: createLogger('silent'), houseShards: 3, batching: DEFAULT_BATCHING, now: clock.now });
+    const log = createLogger('warn', { destination: { write: (line: string) => void warnings.push(line) } });
+    batched = createLedger({ db, log, houseShards: 3, batching: { maxBatch: 64, maxInFlight: 1, maxQueued: 1_000 }, now: clock.now });
   });
   after(async () => {
     await db?.close();
@@ -220,46 +290,8 @@ describe('ledger model: random command sequences keep every invariant', () => {
   it('when any sequence of commands and retries runs, then results, balances and the books match the model', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(actionArb, { minLength: 4, maxLength: 40 }), async (actions) => {
-        const run_ = randomUUID().slice(0, 8);
         const model = new Model((await clock.now()).getTime());
-        const wallet = (i: number): AccountRef => ({ type: 'player_wallet', ownerId: `${run_}-p${i}`, currency: 'GBP' });
-        const house: AccountRef = { type: 'house_sales', ownerId: `${run_}-c`, currency: 'GBP' };
-        const clearing: AccountRef = { type: 'psp_clearing', ownerId: `${run_}-psp`, currency: 'GBP' };
-        const prizes: AccountRef = { type: 'prize_liability', ownerId: `${run_}-c`, currency: 'GBP' };
-        const calls: Call[] = [];
-        const reserves: string[] = [];
-        const ids: string[] = [];
-        const pick = <T>(xs: T[], i: number): T | undefined => (xs.length ? xs[i % xs.length] : undefined);
-
-        const callFor = (a: Action): Call | undefined => {
-          const transferId = randomUUID();
-          switch (a.t) {
-            case 'deposit': return { op: 'transfer', input: { transferId, kind: 'deposit', debit: clearing, credit: wallet(a.player), amountMinor: a.amount } };
-            case 'prize': return { op: 'transfer', input: { transferId, kind: 'prize', debit: prizes, credit: wallet(a.player), amountMinor: a.amount } };
-            // Now and then the same wallet on both sides: refused as invalid input.
-            case 'transfer': return { op: 'transfer', input: { transferId, kind: 'gift', debit: wallet(a.from), credit: wallet(a.to), amountMinor: a.amount } };
-            case 'reserve': return { op: 'reserve', input: { transferId, kind: 'purchase', debit: wallet(a.player), credit: house, amountMinor: a.amount, timeoutS: a.timeoutS } };
-            case 'post': {
-              const pendingTransferId = pick(reserves, a.ref);
-              return pendingTransferId ? { op: 'post', input: { transferId, pendingTransferId, ...(a.partial !== null ? { amountMinor: a.partial } : {}) } } : undefined;
-            }
-            case 'void': {
-              const pendingTransferId = pick(reserves, a.ref);
-              return pendingTransferId ? { op: 'void', input: { transferId, pendingTransferId, reason: 'tickets not issued' } } : undefined;
-            }
-            case 'refund': {
-              const originalTransferId = pick(ids, a.ref);
-              return originalTransferId ? { op: 'refund', input: { transferId, originalTransferId, ...(a.amount !== null ? { amountMinor: a.amount } : {}) } } : undefined;
-            }
-            case 'retry': {
-              const earlier = pick(calls, a.ref);
-              return earlier && (a.mutate ? mutated(earlier) : earlier);
-            }
-            case 'expire': return undefined;
-          }
-        };
-
-        const opening: Action[] = Array.from({ length: PLAYERS }, (_, i) => ({ t: 'deposit', player: i, amount: OPENING_DEPOSIT_MINOR }));
+        const { callFor, record, opening } = scenario();
         for (const a of [...opening, ...actions]) {
           if (a.t === 'expire') {
             clock.advance(a.seconds * 1000);
@@ -272,17 +304,55 @@ describe('ledger model: random command sequences keep every invariant', () => {
             const concurrent = a.t === 'retry' && a.concurrent;
             const got = await Promise.all(concurrent ? [run(ledger, call), run(ledger, call)] : [run(ledger, call)]);
             for (const g of got) assert.deepEqual(g, expected, `${call.op} ${canonical(call)}`);
-            calls.push(call);
-            ids.push(call.input.transferId);
-            if (call.op === 'reserve') reserves.push(call.input.transferId);
+            record(call);
           }
-          for (const acc of model.accounts.values()) {
-            const b = await ledger.balance(acc.ref);
-            assert.deepEqual([b.postedMinor, b.reservedMinor], [acc.posted, acc.pendingDebits], `balance of ${keyOf(acc.ref)} after ${a.t}`);
-          }
+          await assertBalances(ledger, model, a.t);
         }
-        const books = await readBooks(db);
-        assert.deepEqual(books, { entrySums: books.entrySums.GBP === undefined ? {} : { GBP: 0n }, balanceMismatches: 0, holdMismatches: 0, unbalancedTransfers: 0, negativeWallets: 0 });
+        await assertBooks(db);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  // Group commit puts many callers' commands in one transaction, which ledger_run applies set-based
+  // (one INSERT, one UPDATE of balances, … for the whole batch). Each command must still get exactly
+  // the result it would get alone, in batch order: several commands on one wallet (a refusal between
+  // two that go through), holds reserved, posted or voided in the batch that resolves them, retries
+  // of ids used earlier in the same batch, expiries between batches.
+  it('when commands arrive together and share one transaction, then each gets the result it would get alone in that order', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(actionArb, { minLength: 1, maxLength: 12 }), { minLength: 2, maxLength: 8 }), async (chunks) => {
+        warnings.length = 0;
+        const model = new Model((await clock.now()).getTime());
+        // Wallets that start short: commands of one batch often need what an earlier one released or took.
+        const { callFor, record, opening } = scenario(BATCHED_OPENING_DEPOSIT_MINOR);
+        for (const chunk of [opening, ...chunks]) {
+          const calls: Call[] = [];
+          for (const a of chunk) {
+            if (a.t === 'expire') {
+              // Time passes between batches; the sweep runs before the next one.
+              clock.advance(a.seconds * 1000);
+              model.advance(a.seconds);
+              continue;
+            }
+            const call = callFor(a);
+            if (!call) continue;
+            calls.push(call);
+            record(call);
+          }
+          await batched.expireDue();
+          const expected = calls.map((c) => model.apply(c));
+          const before = batched.stats().flushes;
+          // Submitted in one tick: the batcher takes them all into one flush, in this order.
+          const got = await Promise.all(calls.map((c) => run(batched, c)));
+          assert.ok(batched.stats().flushes - before <= 1, 'the chunk ran as one transaction');
+          // A batch the database refused (a floor or balance check) would be rerun command by command and
+          // still give the right results: the set-based path must get them right the first time.
+          assert.deepEqual(warnings, [], 'no batch failed and ran again isolated');
+          got.forEach((g, i) => assert.deepEqual(g, expected[i], `${calls[i]!.op} ${canonical(calls[i]!)} (#${i + 1} of ${calls.length} in one batch)`));
+          await assertBalances(batched, model, `a batch of ${calls.length}`);
+        }
+        await assertBooks(db);
       }),
       { numRuns: NUM_RUNS },
     );

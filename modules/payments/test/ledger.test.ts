@@ -266,6 +266,21 @@ describe('ledger: two-phase purchases, retries and the invariants the database h
       await sqlRefused(db.query("update payments.accounts set owner_id = 'someone-else' where owner_id = $1", [playerId]), '23000');
     });
 
+    it('when SQL writes a transfer naming an account or a hold that does not exist, then the statement fails', async () => {
+      const db = p.platform.db;
+      const playerId = await funded(100n);
+      const [w] = await db.query<{ id: bigint }>("select id from payments.accounts where type = 'player_wallet' and owner_id = $1", [playerId]);
+      const [h] = await db.query<{ id: bigint }>("select id from payments.accounts where type = 'psp_clearing' and owner_id = 'test-psp'");
+      const insert = (id: string, debit: bigint, credit: bigint, currency: string, pendingId: string | null) => db.query(
+        `insert into payments.transfers (id, phase, kind, state, debit_account_id, credit_account_id, amount, currency, pending_id, input_hash)
+         values ($1, $5, 'bypass', $6, $2, $3, 10, $4, $7, sha256('x'))`,
+        [id, debit, credit, currency, pendingId ? 'void' : 'single', pendingId ? 'voided' : 'posted', pendingId]);
+      await sqlRefused(insert(randomUUID(), h!.id, 999_999_999n, 'GBP', null), '23503', /transfers_references/);
+      await sqlRefused(insert(randomUUID(), h!.id, w!.id, 'EUR', null), '23503', /transfers_references/);
+      await sqlRefused(insert(randomUUID(), h!.id, w!.id, 'GBP', randomUUID()), '23503', /transfers_references/);
+      assert.equal((await p.payments.balance({ playerId, currency: 'GBP' })).postedMinor, 100n);
+    });
+
     it('when SQL would take a wallet below zero, then the row check refuses it', async () => {
       const db = p.platform.db;
       const playerId = await funded(100n);

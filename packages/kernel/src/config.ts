@@ -157,6 +157,17 @@ export const settings = {
   eventRetentionDays: setting('EVENT_RETENTION_DAYS', 'How long published outbox events are kept for `verity replay`.', '30', int(1, 3650), () => 30),
   queueSuperviseIntervalS: setting('QUEUE_SUPERVISE_INTERVAL_S', 'How often the queue engine retries jobs whose process died (their `timeoutS` passed) and refreshes queue counts.', '10', int(1, 300), () => 10),
   shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', 'How long shutdown waits for in-flight requests and jobs.', '10000', int(0, 120_000), () => 10_000),
+  logOrigin: setting('LOG_ORIGIN', 'Origin of the evidence log: the first line of its signed checkpoints and the name of its key (C2SP), e.g. `log.example.com/verity`. Never changes once the log started. Required in production.', 'verity.local/log', (raw) => {
+    if (!/^[^\s+]{1,200}$/u.test(raw)) throw new Error('must be 1..200 characters without whitespace or "+"');
+    return raw;
+  }, () => 'verity.local/log'),
+  logIntegrateIntervalMs: setting('LOG_INTEGRATE_INTERVAL_MS', 'How often each process looks for committed evidence-log appends to sequence (appends and waiters also wake it at once).', '250', int(10, 60_000), () => 250),
+  logIntegrateBatchMax: setting('LOG_INTEGRATE_BATCH_MAX', 'Evidence-log leaves sequenced in one transaction.', '2000', int(1, 50_000), () => 2_000),
+  logCheckpointIntervalMs: setting('LOG_CHECKPOINT_INTERVAL_MS', 'Least time between two signed checkpoints of the evidence log while it grows (a module asking for one gets it at once).', '5000', int(0, 86_400_000), () => 5_000),
+  logAnchorDir: setting('LOG_ANCHOR_DIR', 'Directory the file anchor writes checkpoints to (one file each); `none` turns it off.', '$VERITY_DATA_DIR/log-anchors', (raw) => (raw === 'none' ? undefined : path.resolve(raw)), (e) => path.join(dataDir(e), 'log-anchors') as string | undefined),
+  logAnchorUrls: setting('LOG_ANCHOR_URLS', 'HTTP anchors (comma list): each gets checkpoints POSTed as JSON `{origin,size,rootHash,note}`, retried with backoff on failure.', '(none)', (raw) => list(raw).map(url), () => [] as string[]),
+  logAnchorIntervalMs: setting('LOG_ANCHOR_INTERVAL_MS', 'Least time between two checkpoints handed to the same anchor.', '60000', int(0, 86_400_000), () => 60_000),
+  logAnchorTimeoutMs: setting('LOG_ANCHOR_TIMEOUT_MS', 'Deadline of one HTTP anchor delivery.', '5000', int(100, 120_000), () => 5_000),
   paymentsWithdrawalApprovalThresholdMinor: setting('PAYMENTS_WITHDRAWAL_APPROVAL_THRESHOLD_MINOR', 'Withdrawals of at least this many minor units wait for a finance operator\'s approval (four eyes); operator-initiated payouts always do.', '50000', int(1, 1_000_000_000_000), () => 50_000),
   paymentsWithdrawalSecondApprovalThresholdMinor: setting('PAYMENTS_WITHDRAWAL_SECOND_APPROVAL_THRESHOLD_MINOR', 'Withdrawals of at least this many minor units need two different approvers.', '1000000', int(1, 1_000_000_000_000), () => 1_000_000),
   paymentsWithdrawalMaxMinor: setting('PAYMENTS_WITHDRAWAL_MAX_MINOR', 'Largest single withdrawal, in minor units.', '10000000', int(1, 1_000_000_000_000), () => 10_000_000),
@@ -192,6 +203,12 @@ export const settings = {
   paymentsReservationTimeoutS: setting('PAYMENTS_RESERVATION_TIMEOUT_S', 'How long a purchase reservation holds wallet funds before the ledger expires it (when the caller gives no timeout).', '600', int(1, 7 * 86_400), () => 600),
   paymentsHouseShards: setting('PAYMENTS_HOUSE_SHARDS', 'Shard rows per hot house account (house sales of a competition), so a ticket surge does not queue on one row (ADR 0006).', '8', int(1, 64), () => 8),
   paymentsLedgerBatchMax: setting('PAYMENTS_LEDGER_BATCH_MAX', 'Most ledger commands one group commit carries (1 = one transaction per command; ADR 0006).', '64', int(1, 64), () => 64),
+  ticketingNumberShards: setting('TICKETING_NUMBER_SHARDS', 'Most rows the ticket numbers of one competition are split over (each owns a slice of the range and its sold counter), so buyers of one hot competition do not queue on one row (ADR 0014). Small competitions get fewer (at least 64 numbers a shard).', '32', int(1, 64), () => 32),
+  ticketingReservationTimeoutS: setting('TICKETING_RESERVATION_TIMEOUT_S', 'How long the wallet hold of a ticket purchase lasts; the purchase recovery job posts or voids a stuck purchase long before (ADR 0014).', '600', int(2, 86_400), () => 600),
+  ticketingRecoveryAfterS: setting('TICKETING_RECOVERY_AFTER_S', 'A purchase still unfinished this long after it started is finished by the recovery job (posted when its tickets were issued, else voided).', '30', int(1, 3_600), () => 30),
+  ticketingCompetitionCacheTtlMs: setting('TICKETING_COMPETITION_CACHE_TTL_MS', 'How long a process keeps a competition\'s terms in memory for the purchase path (the database re-checks state and closing time when tickets are issued). 0: no cache.', '1000', int(0, 60_000), () => 1_000),
+  ticketingCounterTtlMs: setting('TICKETING_COUNTER_TTL_MS', 'How long the tickets-sold counter shown in competition lists is served from the cache before it is read from the database again (each sale adjusts it in between).', '5000', int(100, 600_000), () => 5_000),
+  ticketingSpendLagWindowS: setting('TICKETING_SPEND_LAG_WINDOW_S', 'Purchases of a player started this recently are added to the amount compliance checks against spend limits, because compliance learns of spend from ledger events a moment later (ADR 0014).', '10', int(0, 3_600), () => 10),
   objectStore: setting('OBJECT_STORE', 'Where documents and evidence files go: `fs` (content-addressed files under OBJECT_STORE_DIR) or `s3`.', 'fs', oneOf('fs', 's3'), () => 'fs' as 'fs' | 's3'),
   objectStoreDir: setting('OBJECT_STORE_DIR', 'Root of the filesystem object store (OBJECT_STORE=fs).', '$VERITY_DATA_DIR/objects', (raw) => path.resolve(raw), () => undefined as string | undefined),
   objectStoreObjectMaxBytes: setting('OBJECT_STORE_OBJECT_MAX_BYTES', 'Largest object the store accepts (objects are held in memory while hashed and encrypted).', '104857600', int(1024, 1024 * 1024 * 1024), () => 104_857_600),
@@ -210,6 +227,27 @@ export const settings = {
   kycCheckExpiryS: setting('KYC_CHECK_EXPIRY_S', 'A vendor check still unfinished this long after it started expires; the player may start again.', '604800', int(5, 90 * 86_400), () => 604_800),
   kycDocumentMaxBytes: setting('KYC_DOCUMENT_MAX_BYTES', 'Largest identity or proof-of-address document a player may upload (JPEG, PNG or PDF).', '10485760', int(1024, 50 * 1024 * 1024), () => 10_485_760),
   kycDocumentsPerPlayerMax: setting('KYC_DOCUMENTS_PER_PLAYER_MAX', 'Documents one player may upload in all.', '20', int(1, 1000), () => 20),
+  drawsBeacon: setting('DRAWS_BEACON', 'Randomness beacon of the draws: `sandbox` (a local drand-compatible beacon this process starts, labelled non-production in every bundle; refused in production) or `drand` (League of Entropy quicknet through the relays below).', 'sandbox (drand in production)', (raw) => {
+    if (raw !== 'sandbox' && raw !== 'drand') throw new Error('expected sandbox or drand');
+    return raw;
+  }, (e) => ((e.VERITY_ENV ?? 'development') === 'production' ? 'drand' : 'sandbox') as 'sandbox' | 'drand'),
+  drawsDrandRelays: setting('DRAWS_DRAND_RELAYS', 'drand HTTP relays (comma list), tried in turn; every answer is verified against the pinned chain key.', 'api.drand.sh, api2.drand.sh, drand.cloudflare.com', (raw) => list(raw).map(url), () => ['https://api.drand.sh', 'https://api2.drand.sh', 'https://drand.cloudflare.com']),
+  drawsDrandChainHash: setting('DRAWS_DRAND_CHAIN_HASH', 'The pinned drand chain (hex chain hash).', 'quicknet', str, () => '52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971'),
+  drawsDrandPublicKey: setting('DRAWS_DRAND_PUBLIC_KEY', 'The pinned chain\'s BLS12-381 G2 public key (hex): relays are not trusted to say it.', 'quicknet', str, () => '83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a'),
+  drawsDrandPeriodS: setting('DRAWS_DRAND_PERIOD_S', 'The pinned chain\'s period.', '3', int(1, 3600), () => 3),
+  drawsDrandGenesisTime: setting('DRAWS_DRAND_GENESIS_TIME', 'The pinned chain\'s genesis (unix seconds).', '1692803367', int(1, 2 ** 40), () => 1692803367),
+  drawsBeaconTimeoutMs: setting('DRAWS_BEACON_TIMEOUT_MS', 'Deadline of one call to one beacon relay.', '5000', int(100, 120_000), () => 5_000),
+  drawsMarginRounds: setting('DRAWS_MARGIN_ROUNDS', 'The draw round R is the first round after the close plus this many (time to take, log and checkpoint the close snapshot; 100 = 5 min on quicknet).', '100', int(1, 10_000), () => 100),
+  drawsFallbackRounds: setting('DRAWS_FALLBACK_ROUNDS', 'Fallback rounds named in the manifest, used in order when R cannot be had.', '3', int(0, 8), () => 3),
+  drawsRoundWindowS: setting('DRAWS_ROUND_WINDOW_S', 'How long a draw keeps asking for a round before moving to the next fallback.', '600', int(1, 86_400), () => 600),
+  drawsDrawSlackMs: setting('DRAWS_DRAW_SLACK_MS', 'The draw job runs this long after round R\'s time.', '2000', int(0, 600_000), () => 2_000),
+  drawsLogTimeoutMs: setting('DRAWS_LOG_TIMEOUT_MS', 'How long a draw step waits for the evidence log to sequence a record or sign a checkpoint.', '30000', int(100, 600_000), () => 30_000),
+  drawsSnapshotPageSize: setting('DRAWS_SNAPSHOT_PAGE_SIZE', 'Entries read per page when taking the close snapshot.', '5000', int(1, 10_000), () => 5_000),
+  drawsBeaconSandboxPort: setting('DRAWS_BEACON_SANDBOX_PORT', 'Port of the sandbox beacon (0 picks a free port).', '0', int(0, 65535), () => 0),
+  drawsBeaconSandboxPeriodS: setting('DRAWS_BEACON_SANDBOX_PERIOD_S', 'Sandbox beacon: seconds between rounds.', '3', int(1, 3600), () => 3),
+  drawsBeaconSandboxGenesisTime: setting('DRAWS_BEACON_SANDBOX_GENESIS_TIME', 'Sandbox beacon: unix time of round 1. Default: its first start.', '(first start)', int(0, 2 ** 40), () => undefined as number | undefined),
+  drawsBeaconSandboxLatencyMs: setting('DRAWS_BEACON_SANDBOX_LATENCY_MS', 'Sandbox beacon: added latency of every call.', '0', int(0, 120_000), () => 0),
+  drawsBeaconSandboxFailurePercent: setting('DRAWS_BEACON_SANDBOX_FAILURE_PERCENT', 'Sandbox beacon: share of calls answered 500.', '0', int(0, 100), () => 0),
   kycSandboxPort: setting('KYC_SANDBOX_PORT', 'Port of the sandbox KYC vendor (0 picks a free port).', '0', int(0, 65535), () => 0),
   kycSandboxWebhookSecret: setting('KYC_SANDBOX_WEBHOOK_SECRET', 'Secret (≥ 16 chars) the sandbox KYC vendor signs webhooks with. Default: random per start.', '(random)', (raw) => {
     if (raw.length < 16) throw new Error('must be at least 16 characters');
@@ -278,10 +316,12 @@ export type Config = { -readonly [K in keyof Settings]: ReturnType<Settings[K]['
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
+  // Defaults that live under the data directory follow an overridden one (tests, benches).
+  const fallbackEnv = overrides.dataDir ? { ...env, VERITY_DATA_DIR: overrides.dataDir } : env;
   for (const [key, s] of Object.entries(settings) as [keyof Settings, Setting<unknown>][]) {
     const raw = env[s.env];
     if (raw === undefined || raw === '') {
-      out[key] = s.fallback(env);
+      out[key] = s.fallback(fallbackEnv);
       continue;
     }
     try {
@@ -295,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (!config.databaseUrl) problems.push('DATABASE_URL: required in production (the embedded PostgreSQL is for one machine)');
     if (!config.kmsKeyId) problems.push('KMS_KEY_ID: required in production (personal data keys must live in KMS)');
     if (!config.serviceTokenSecret) problems.push('SERVICE_TOKEN_SECRET: required in production');
+    if (!env.LOG_ORIGIN && !overrides.logOrigin) problems.push('LOG_ORIGIN: required in production (the evidence log\'s public name never changes)');
   }
   if (problems.length) throw new ConfigError(problems);
   return config;

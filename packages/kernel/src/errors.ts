@@ -48,6 +48,7 @@ export const Problems = {
     new DomainError('validation-failed', 400, 'Your request parameters did not validate', detail, {}, errors),
   malformed: (detail: string) => new DomainError('malformed-request', 400, 'The request could not be read', detail),
   unauthenticated: (detail = 'A valid bearer token is required.') => new DomainError('unauthenticated', 401, 'Authentication required', detail),
+  sessionEnded: () => new DomainError('session-ended', 401, 'Session ended', 'Your session was ended (signed out, or changed by an administrator). Sign in again.'),
   forbidden: (detail = 'You do not have permission for this action.') => new DomainError('forbidden', 403, 'Forbidden', detail),
   mfaRequired: () => new DomainError('mfa-required', 403, 'Multi-factor authentication required', 'Sign in with your authenticator app to use operator routes.'),
   stepUpRequired: (maxAgeS: number) =>

@@ -11,7 +11,11 @@ export { defineModule, type ModuleDefinition, type ModuleContext, type ModuleRun
 export { startPlatform, loadMigrations, connectDatabase, type Platform, type PlatformOptions } from './platform.ts';
 export type { CloudEvent, NewEvent, EventPublisher, SubscriberDefinition, JobDefinition, JobQueue, EnqueueOptions } from './events/types.ts';
 export type { AuditEntry, AuditRecord, AuditLog } from './audit/types.ts';
-export { actorFromContext, verifyAuditChain, type ChainVerification } from './audit/audit.ts';
+export { actorFromContext, verifyAuditChain, verifyAuditRecords, AUDIT_RECORD_TYPE, type ChainVerification, type AuditRecordsVerification } from './audit/audit.ts';
+export type { EvidenceLog, LogRecord, AppendReceipt, LogCheckpoint, InclusionProofResult, ConsistencyProofResult, LogEntry, LeafVisibility } from './evidence-log/types.ts';
+export { createEvidenceLog, type EvidenceLogRuntime, type ServedCheckpoint } from './evidence-log/service.ts';
+export { verifyLog, type LogVerification, type LogFailureKind } from './evidence-log/verify.ts';
+export { fileAnchor, httpAnchor, type CheckpointAnchor, type AnchorInput } from './evidence-log/anchors.ts';
 export { purgeExpiredIdempotencyKeys, idempotencyKeyHeaders, IDEMPOTENCY_KEY_HEADER } from './http/idempotency.ts';
 export type { Principal, PrincipalKind, TokenVerifier, GuardOptions } from './auth/types.ts';
 export type { FieldCrypto } from './crypto/types.ts';
@@ -27,3 +31,13 @@ export { reloadingKeySet, JWKS_RELOAD_COOLDOWN_MS, type ReloadingKeySet } from '
 export type { ObjectStore, PutOptions, StoredObject, FetchedObject, GetOptions } from './storage/types.ts';
 export { objectNotFound, ObjectIntegrityError, sha256Hex } from './storage/object-store.ts';
 export { postJsonOnce, type DeliverOptions } from './http/deliver.ts';
+export type { Cache, CacheRuntime, CacheSetOptions } from './cache/types.ts';
+export { cacheFromConfig } from './cache/cache.ts';
+export { createMemoryCache } from './cache/memory.ts';
+export { createRedisCache } from './cache/redis.ts';
+export type { RuntimeConfig, RuntimeConfigHandle, RuntimeConfigEntry, RuntimeConfigVersion } from './runtime-config/types.ts';
+export { RUNTIME_CONFIG_TTL_MS } from './runtime-config/runtime-config.ts';
+/** The Prometheus registry of a platform's HTTP app (`/metrics`), for modules that add their own gauges. */
+export { httpTelemetry, type HttpTelemetry } from './http/server.ts';
+export { closeSandbox, listenSandbox } from './http/sandbox-server.ts';
+export { SandboxWebhookSender, type SandboxWebhookOptions, type WebhookDeliveryPolicy, type WebhookDeliveryRecord } from './http/sandbox-webhooks.ts';

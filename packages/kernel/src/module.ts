@@ -3,14 +3,17 @@
  * event subscribers and jobs. `defineModule` is the whole contract between a module and the kernel.
  */
 import type { AuditLog } from './audit/types.ts';
+import type { Cache } from './cache/types.ts';
 import type { GuardOptions, Principal, TokenVerifier } from './auth/types.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { FieldCrypto } from './crypto/types.ts';
 import type { Db } from './db/db.ts';
+import type { EvidenceLog } from './evidence-log/types.ts';
 import type { EventPublisher, JobDefinition, JobQueue, SubscriberDefinition } from './events/types.ts';
 import type { HttpApp } from './http/server.ts';
 import type { ObjectStore } from './storage/types.ts';
+import type { RuntimeConfig } from './runtime-config/types.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -22,6 +25,11 @@ export interface AuthGuards {
   require(permissions?: readonly string[], options?: GuardOptions): RouteGuard;
   /** The verified principal of a guarded request (throws 401 when absent). */
   principal(req: FastifyRequest): Principal;
+  /**
+   * Ends sign-ins (token `sid`s) at once in every process: their access tokens are refused from the
+   * commit of the ambient transaction on, not only when they expire.
+   */
+  revokeSessions(sessionIds: readonly string[]): Promise<void>;
   /** Replaced by the identity module at start so the built-in issuer's keys are trusted. */
   setBuiltInVerifier(verifier: TokenVerifier): void;
 }
@@ -46,11 +54,20 @@ export interface ModuleContext {
   /** Enqueues this module's jobs (inside db.tx: atomically with the change). */
   readonly jobs: JobQueue;
   readonly audit: AuditLog;
+  /**
+   * The platform's append-only Merkle log (ADR 0012): `append` inside the transaction of the change
+   * it records, then `integrated`, `checkpoint` and proofs for evidence bundles.
+   */
+  readonly evidenceLog: EvidenceLog;
   readonly crypto: FieldCrypto;
   /** Documents and evidence files: content-addressed, SHA-256 verified, encrypted per subject on request. */
   readonly objects: ObjectStore;
   readonly auth: AuthGuards;
   readonly idempotency: Idempotency;
+  /** Hot counters and short-lived read models, under this module's namespace: in-process, or Redis when REDIS_URL is set. Never the truth. */
+  readonly cache: Cache;
+  /** Game rules and feature flags: keys declared with a schema and default, changed by operators with an audit record (ADR 0013). */
+  readonly runtimeConfig: RuntimeConfig;
   /** Another module's service: in-process, or an HTTP client when it runs elsewhere. */
   service<T>(module: string): T;
 }

@@ -6,17 +6,24 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAuditLog } from './audit/audit.ts';
 import { createAuthGuards } from './auth/guards.ts';
+import { createSessionRevocations } from './auth/revocations.ts';
+import { cacheFromConfig } from './cache/cache.ts';
 import { databaseClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createFieldCrypto } from './crypto/field-crypto.ts';
 import { createDb, type Db } from './db/db.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.ts';
-import { eventTablesMigration, migrate, readMigrations, type Migration } from './db/migrations.ts';
+import { eventTablesMigration, migrate, quietOutboxMigration, readMigrations, type Migration } from './db/migrations.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
+import { anchorsFromConfig } from './evidence-log/anchors.ts';
+import { registerLogRoutes } from './evidence-log/routes.ts';
+import { createEvidenceLog, type EvidenceLogRuntime } from './evidence-log/service.ts';
 import { createIdempotency, purgeExpiredIdempotencyKeys } from './http/idempotency.ts';
 import { createHttpApp, type HttpApp } from './http/server.ts';
 import type { ModuleContext, ModuleDefinition, ModuleRuntime } from './module.ts';
 import { createRemoteService, registerInternalRoutes, serviceTokenSecret } from './remote.ts';
+import { registerRuntimeConfigRoutes } from './runtime-config/routes.ts';
+import { createRuntimeConfigStore } from './runtime-config/runtime-config.ts';
 import { objectStoreFromConfig } from './storage/object-store.ts';
 import { createLogger, type Logger } from './telemetry/logger.ts';
 import { registerObservability } from './telemetry/observability.ts';
@@ -43,6 +50,8 @@ export interface Platform {
   readonly db: Db;
   readonly log: Logger;
   readonly bus: EventBus;
+  /** The evidence log of this process (checkpoints, proofs, verification). */
+  readonly evidenceLog: EvidenceLogRuntime;
   /** Base URL the API listens on (after listen). */
   readonly url: string;
   readonly running: readonly string[];
@@ -71,7 +80,7 @@ export async function connectDatabase(config: Config, log: Logger): Promise<{ ur
 
 export async function loadMigrations(modules: readonly ModuleDefinition<any>[]): Promise<Migration[][]> {
   const sets: Migration[][] = [await readMigrations('kernel', KERNEL_MIGRATIONS_DIR)];
-  for (const m of modules) sets.push([eventTablesMigration(m.name), ...(await readMigrations(m.name, m.migrationsDir))]);
+  for (const m of modules) sets.push([eventTablesMigration(m.name), quietOutboxMigration(m.name), ...(await readMigrations(m.name, m.migrationsDir))]);
   return sets;
 }
 
@@ -125,8 +134,20 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     cleanups.push(stopFront);
 
     app = await createHttpApp({ config, log });
-    const auth = createAuthGuards({ config, log });
+    const revocations = createSessionRevocations({ db, connectionString: databaseUrl, accessTokenTtlS: config.accessTokenTtlS, log });
+    await revocations.start();
+    cleanups.push(() => revocations.stop());
+    const auth = createAuthGuards({ config, log, revocations });
     const idempotency = createIdempotency({ db, log });
+    const cache = cacheFromConfig({ redisUrl: config.redisUrl, log });
+    cleanups.push(() => cache.close());
+
+    // Every process runs the log; its integrator lock makes one of them sequence at a time.
+    const evidenceLog = createEvidenceLog({ db, config, log: log.child({ component: 'evidence-log' }), crypto, anchors: anchorsFromConfig(config) });
+    cleanups.push(() => evidenceLog.stop());
+    const runtimeConfig = createRuntimeConfigStore({ db, log, audit: createAuditLog(db, 'kernel', evidenceLog.kick) });
+    runtimeConfig.start();
+    cleanups.push(() => runtimeConfig.stop());
 
     const services = new Map<string, unknown>();
     const secret = await serviceTokenSecret(config, log);
@@ -151,11 +172,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         log: log.child({ module: def.name }),
         events: bus.publisherFor(def.name),
         jobs: bus.jobsFor(def.name),
-        audit: createAuditLog(db, def.name),
+        audit: createAuditLog(db, def.name, evidenceLog.kick),
+        evidenceLog: evidenceLog.forModule(def.name),
         crypto,
         objects,
         auth,
         idempotency,
+        cache: cache.namespace(def.name),
+        runtimeConfig: runtimeConfig.forModule(def.name),
         service,
       };
       const runtime = await def.setup(ctx);
@@ -163,7 +187,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       services.set(def.name, runtime.service);
     }
     registerInternalRoutes(app, { modules: running, runtimes, secret, log });
+    registerLogRoutes(app, { log: evidenceLog, auth, config });
     await registerObservability(app, { db, bus, migrations, config });
+    registerRuntimeConfigRoutes(app, { auth, store: runtimeConfig });
     for (const def of running) {
       const runtime = runtimes.get(def.name)!;
       await runtime.routes?.(app);
@@ -173,6 +199,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       for (const runtime of runtimes.values()) await runtime.stop?.();
     });
     await bus.register('kernel', [], [
+      ...evidenceLog.jobs,
       {
         name: 'idempotency-purge',
         cron: '23 * * * *',
@@ -183,6 +210,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         },
       },
     ]);
+    const kernelJobs = bus.jobsFor('kernel');
+    await evidenceLog.start({
+      background: options.workers !== false,
+      enqueueAnchor: async (size, anchor) => void (await kernelJobs.enqueue('log-anchor', { size, anchor })),
+    });
     for (const runtime of runtimes.values()) await runtime.start?.();
 
     await app.ready();
@@ -200,6 +232,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       db,
       log,
       bus,
+      evidenceLog,
       url,
       migrations,
       running: running.map((m) => m.name),

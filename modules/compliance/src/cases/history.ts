@@ -1,9 +1,9 @@
 /**
  * Every action on a case leaves two records in the same transaction: a row of the case's own
- * history (what GET /v1/cases/{id} shows) and an audit record (the platform's hash-linked log),
+ * history (what GET /v1/cases/{id} shows) and an audit record (a leaf of the platform's evidence log),
  * which the history row keeps a copy of. Free text (notes, reasons, file names) may name people: it
  * is encrypted under the player's data key in the history, and the audit record carries only its
- * SHA-256, so erasure can make the text unreadable without breaking the audit chain.
+ * SHA-256, so erasure can make the text unreadable without breaking the log.
  */
 import { createHash } from 'node:crypto';
 import { isDomainError, type AuditEntry, type AuditRecord } from '@verity/kernel';
@@ -30,7 +30,7 @@ export interface HistoryEntry {
 export function auditCopy(a: AuditRecord): Record<string, unknown> {
   return {
     sequence: a.sequence.toString(), id: a.id, module: a.module, actor: a.actor, action: a.action, subject: a.subject ?? null,
-    reason: a.reason ?? null, data: a.data ?? {}, traceId: a.traceId, recordedAt: a.recordedAt.toISOString(), prevHash: a.prevHash, hash: a.hash,
+    reason: a.reason ?? null, data: a.data ?? {}, traceId: a.traceId, recordedAt: a.recordedAt.toISOString(), leafHash: a.leafHash,
   };
 }
 
@@ -102,6 +102,12 @@ export interface HistoryView {
   auditHash?: string;
 }
 
+/** The evidence-log leaf hash of the copy (or, for records from before the log, the chain hash). */
+function auditHashOf(audit: Record<string, unknown> | null | undefined): { auditHash?: string } {
+  const hash = audit?.leafHash ?? audit?.hash;
+  return typeof hash === 'string' ? { auditHash: hash } : {};
+}
+
 export async function historyView(history: History, c: CaseRecord, rows: readonly HistoryRow[]): Promise<HistoryView[]> {
   const out: HistoryView[] = [];
   for (const h of rows) {
@@ -109,7 +115,7 @@ export async function historyView(history: History, c: CaseRecord, rows: readonl
       seq: h.seq.toString(), at: h.at.toISOString(), actor: h.actor, action: h.action,
       ...(h.fromState ? { fromState: h.fromState } : {}), ...(h.toState ? { toState: h.toState } : {}),
       detail: h.detail, ...(await history.text(c, h.textEnc)),
-      ...(typeof h.audit?.id === 'string' ? { auditId: h.audit.id } : {}), ...(typeof h.audit?.hash === 'string' ? { auditHash: h.audit.hash } : {}),
+      ...(typeof h.audit?.id === 'string' ? { auditId: h.audit.id } : {}), ...auditHashOf(h.audit),
     });
   }
   return out;

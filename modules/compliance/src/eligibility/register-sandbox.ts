@@ -11,7 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@verity/kernel';
+import { closeSandbox, listenSandbox, type Logger } from '@verity/kernel';
 import type { RegisterPerson, RegisterStatus } from './register.ts';
 
 const BODY_MAX_BYTES = 16 * 1024;
@@ -49,16 +49,12 @@ export class RegisterSandbox {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => resolve());
-    });
+    await listenSandbox(this.server, this.options);
     this.options.log.info({ url: this.url }, 'sandbox self-exclusion register listening');
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeSandbox(this.server);
   }
 
   exclude(person: Pick<RegisterPerson, 'firstName' | 'lastName' | 'dateOfBirth' | 'postcode'>, status: RegisterStatus = 'Y'): void {

@@ -1,7 +1,7 @@
 /**
  * Evidence packages for a regulator's file request: one tar archive for a player or a case with the
  * records, their full history, the audit records (copies, each verifiable against the platform's
- * hash-linked log by sequence and hash), the attached evidence files, and `manifest.json` listing
+ * evidence log by its leaf hash; older ones against the closed hash chain), the attached evidence files, and `manifest.json` listing
  * every file's SHA-256, signed with compliance's Ed25519 key (`manifest.sig`). The archive goes to
  * the object store (encrypted under the player's key, so erasure covers it too) and is downloadable.
  */

@@ -1,8 +1,10 @@
 /**
  * Group commit for ledger commands (ADR 0006). Concurrent callers' commands queue here; a flush takes
  * up to `maxBatch` of them into one transaction, so one commit (one WAL flush) carries many
- * transfers. A flush starts as soon as a slot is free: an idle system adds no latency, a busy one
- * fills each batch with what arrived during the previous flush.
+ * transfers. A flush starts at once when none is running, so an idle system adds no latency and a
+ * busy one fills each batch with what arrived during the previous flush. Flushes run side by side
+ * (on more cores) only when each gets at least `parallelMin` commands: a flush has a fixed cost worth
+ * several commands, so fewer, larger batches win until there is enough work for two.
  */
 
 export type Settled<R> = { value: R } | { error: unknown };
@@ -10,8 +12,10 @@ export type Settled<R> = { value: R } | { error: unknown };
 export interface BatcherOptions<T, R> {
   /** Most items in one flush. */
   maxBatch: number;
-  /** Flushes running at once (each holds one database connection). */
+  /** Flushes running at once, at most (each holds one database connection). */
   maxInFlight: number;
+  /** Fewest commands a flush takes while another is running (default 16, at most maxBatch). */
+  parallelMin?: number;
   /** Items waiting beyond this are refused at once (backpressure instead of an unbounded queue). */
   maxQueued: number;
   /** Runs one batch; one result per item, in order. A throw fails every item of the batch. */
@@ -32,6 +36,9 @@ interface Waiting<T, R> {
   resolve(value: R): void;
   reject(err: unknown): void;
 }
+
+/** A flush costs about what several commands do (ADR 0006): below this, waiting for the running one is cheaper. */
+const PARALLEL_MIN = 16;
 
 export function createBatcher<T, R>(opts: BatcherOptions<T, R>): Batcher<T, R> {
   if (opts.maxBatch < 1 || opts.maxInFlight < 1 || opts.maxQueued < opts.maxBatch) throw new RangeError('batcher: limits must be positive and maxQueued ≥ maxBatch');
@@ -60,13 +67,15 @@ export function createBatcher<T, R>(opts: BatcherOptions<T, R>): Batcher<T, R> {
     }
   }
 
+  const parallelMin = Math.min(opts.parallelMin ?? PARALLEL_MIN, opts.maxBatch);
+
   function pump(): void {
     scheduled = false;
-    while (inFlight < opts.maxInFlight && queue.length > 0) {
-      // Spread what waits over the free slots: callers that arrive together (they were answered by the
-      // same flush) would otherwise stay in lock step, one flush at a time.
-      const size = Math.min(opts.maxBatch, Math.ceil(queue.length / (opts.maxInFlight - inFlight)));
-      const batch = queue.splice(0, size);
+    while (queue.length > 0 && inFlight < opts.maxInFlight) {
+      if (inFlight > 0 && queue.length < parallelMin) break;
+      // Split what waits over as many free slots as get parallelMin commands each (at least one).
+      const slots = Math.max(1, Math.min(opts.maxInFlight - inFlight, Math.floor(queue.length / parallelMin)));
+      const batch = queue.splice(0, Math.min(opts.maxBatch, Math.ceil(queue.length / slots)));
       inFlight++;
       flushes++;
       items += batch.length;

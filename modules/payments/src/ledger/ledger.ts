@@ -1,9 +1,10 @@
 /**
  * The ledger (contract.ts `Ledger`): input checks and the commands (commands.ts), how they run
  * (runner.ts: the caller's transaction, or group commit, ADR 0006), and the reads (reads.ts). The
- * money logic itself is `payments.ledger_apply`, next to the constraints of 0001_ledger.sql.
+ * money logic itself is `payments.ledger_run` (0004) and `payments.ledger_apply` (0001), next to the
+ * constraints it relies on. Command events go to the payments outbox, written by the same statement.
  */
-import type { Db, EventPublisher, Logger } from '@verity/kernel';
+import type { Db, Logger } from '@verity/kernel';
 import type { Ledger, TransferView } from '../contract.ts';
 import { expireCommand, openCommand, refundCommand, resolveCommand, type Command } from './commands.ts';
 import { LedgerErrors } from './errors.ts';
@@ -11,11 +12,13 @@ import { createLedgerReads } from './reads.ts';
 import { createLedgerRepository, type AccountSummary, type LedgerRepository } from './repository.ts';
 import { createCommandRunner, type Effects, type Item } from './runner.ts';
 
-export type { Effects } from './runner.ts';
+export type { Effects, EventDraft } from './runner.ts';
 
 export interface BatchingOptions {
   maxBatch: number;
   maxInFlight: number;
+  /** Fewest commands of a flush that runs beside another (batcher.ts; default 16). */
+  parallelMin?: number;
   maxQueued: number;
 }
 
@@ -26,8 +29,6 @@ export interface LedgerOptions {
   houseShards: number;
   /** Group commit; `maxBatch: 1` gives one transaction per command. */
   batching: BatchingOptions;
-  /** Where command events go (all of one batch in one statement); required if a command has an event. */
-  events?: EventPublisher;
   /** Tests: a clock other than the database's. */
   now?: () => Promise<Date>;
 }

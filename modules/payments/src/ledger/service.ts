@@ -1,9 +1,9 @@
 /**
  * PaymentsService (index.ts): what ticketing and draws call. Each method is one ledger command; its
- * event is written in the same transaction, and only when the command created the transfer, so a
- * retried call (same transferId) neither moves money nor announces it twice.
+ * event is written by the statement that creates the transfer, and only then, so a retried call
+ * (same transferId) neither moves money nor announces it twice.
  */
-import type { JobQueue, NewEvent } from '@verity/kernel';
+import type { JobQueue } from '@verity/kernel';
 import type { AccountRef, TransferView } from '../contract.ts';
 import type { PaymentsService } from '../index.ts';
 import { openCommand, refundCommand, resolveCommand } from './commands.ts';
@@ -12,6 +12,7 @@ import {
 } from './contracts.ts';
 import { LedgerErrors } from './errors.ts';
 import type { LedgerEngine } from './ledger.ts';
+import type { EventDraft, TransferField } from './runner.ts';
 
 export const EXPIRY_JOB = 'expire-reservations';
 /** Holds shorter than this get their own expiry timer; longer ones are found by the minutely sweep. */
@@ -41,9 +42,16 @@ export async function scheduleExpiry(jobs: JobQueue, at: Date): Promise<void> {
   await jobs.enqueue(EXPIRY_JOB, {}, { startAfter: new Date(second * 1000), singletonKey: `at-${second}` });
 }
 
+/**
+ * The draft of an event of type `T`: the data known before the command runs, and the fields the database
+ * copies from the transfer the command creates (which together are `T`).
+ */
+export function eventDraft<T>(type: string, subject: EventDraft['subject'], data: { [K in keyof T]?: T[K] & string }, fill: Partial<Record<TransferField, keyof T & string>>): EventDraft {
+  return { type, subject, data: data as Record<string, string>, fill };
+}
+
 export function createPaymentsService(deps: ServiceDeps): PaymentsService {
   const { ledger } = deps;
-  const event = <T>(type: string, subject: string, data: T): NewEvent => ({ type, subject, data });
 
   return {
     async reserve(input) {
@@ -58,10 +66,8 @@ export function createPaymentsService(deps: ServiceDeps): PaymentsService {
         ...(input.metadata ? { metadata: input.metadata } : {}),
       });
       return ledger.execute(cmd, {
-        event: (t) => event<FundsReservedV1>(LedgerEvents.fundsReserved, t.transferId, {
-          transferId: t.transferId, playerId: input.playerId, competitionId: input.competitionId,
-          amountMinor: t.amountMinor.toString(), currency: t.currency, expiresAt: t.expiresAt!.toISOString(),
-        }),
+        event: eventDraft<FundsReservedV1>(LedgerEvents.fundsReserved, 'id', { playerId: input.playerId, competitionId: input.competitionId },
+          { id: 'transferId', amount: 'amountMinor', currency: 'currency', expires_at: 'expiresAt' }),
         // Holds shorter than the sweep's minute get a timer of their own; the rest cost nothing extra.
         ...(timeoutS < SHORT_HOLD_S ? { after: (t: TransferView) => scheduleExpiry(deps.jobs, t.expiresAt!) } : {}),
       });
@@ -69,9 +75,8 @@ export function createPaymentsService(deps: ServiceDeps): PaymentsService {
 
     async post(input) {
       return ledger.execute(resolveCommand('post', input), {
-        event: (t) => event<TransferPostedV1>(LedgerEvents.transferPosted, t.pendingTransferId!, {
-          transferId: t.transferId, pendingTransferId: t.pendingTransferId!, amountMinor: t.amountMinor.toString(), currency: t.currency,
-        }),
+        event: eventDraft<TransferPostedV1>(LedgerEvents.transferPosted, 'pending_id', {},
+          { id: 'transferId', pending_id: 'pendingTransferId', amount: 'amountMinor', currency: 'currency' }),
       });
     },
 
@@ -81,9 +86,8 @@ export function createPaymentsService(deps: ServiceDeps): PaymentsService {
       }
       const cmd = resolveCommand('void', { transferId: input.transferId, pendingTransferId: input.pendingTransferId, metadata: { reason: input.reason } });
       return ledger.execute(cmd, {
-        event: (t) => event<TransferVoidedV1>(LedgerEvents.transferVoided, t.pendingTransferId!, {
-          transferId: t.transferId, pendingTransferId: t.pendingTransferId!, amountMinor: t.amountMinor.toString(), currency: t.currency,
-        }),
+        event: eventDraft<TransferVoidedV1>(LedgerEvents.transferVoided, 'pending_id', {},
+          { id: 'transferId', pending_id: 'pendingTransferId', amount: 'amountMinor', currency: 'currency' }),
       });
     },
 
@@ -97,10 +101,9 @@ export function createPaymentsService(deps: ServiceDeps): PaymentsService {
         metadata: input.drawId ? { drawId: ownerId(input.drawId, 'drawId') } : {},
       });
       return ledger.execute(cmd, {
-        event: (t) => event<PrizeCreditedV1>(LedgerEvents.prizeCredited, t.transferId, {
-          transferId: t.transferId, playerId: input.playerId, competitionId: input.competitionId,
-          ...(input.drawId ? { drawId: input.drawId } : {}), amountMinor: t.amountMinor.toString(), currency: t.currency,
-        }),
+        event: eventDraft<PrizeCreditedV1>(LedgerEvents.prizeCredited, 'id',
+          { playerId: input.playerId, competitionId: input.competitionId, ...(input.drawId ? { drawId: input.drawId } : {}) },
+          { id: 'transferId', amount: 'amountMinor', currency: 'currency' }),
       });
     },
 
@@ -117,9 +120,8 @@ export function createPaymentsService(deps: ServiceDeps): PaymentsService {
         metadata: { reason: input.reason },
       });
       return ledger.execute(cmd, {
-        event: (t) => event<RefundedV1>(LedgerEvents.refunded, t.transferId, {
-          transferId: t.transferId, originalTransferId: input.originalTransferId, amountMinor: t.amountMinor.toString(), currency: t.currency,
-        }),
+        event: eventDraft<RefundedV1>(LedgerEvents.refunded, 'id', { originalTransferId: input.originalTransferId },
+          { id: 'transferId', amount: 'amountMinor', currency: 'currency' }),
       });
     },
 

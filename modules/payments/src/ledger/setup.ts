@@ -8,7 +8,7 @@ import type { PaymentsService } from '../index.ts';
 import { LedgerEvents, type ReservationExpiredV1 } from './contracts.ts';
 import { createLedger, DEFAULT_BATCHING, type LedgerEngine } from './ledger.ts';
 import { registerLedgerRoutes } from './routes.ts';
-import { createPaymentsService, EXPIRY_JOB, scheduleExpiry, SHORT_HOLD_S } from './service.ts';
+import { createPaymentsService, eventDraft, EXPIRY_JOB, scheduleExpiry, SHORT_HOLD_S } from './service.ts';
 
 /** Holds one sweep expires; a sweep that hits it runs again at once (the next timer or cron tick). */
 const EXPIRY_SWEEP_MAX = 5_000;
@@ -17,7 +17,6 @@ export function setupLedger(ctx: PartContext): ModulePart & { ledger: LedgerEngi
   const ledger = createLedger({
     db: ctx.db,
     log: ctx.log.child({ component: 'ledger' }),
-    events: ctx.events,
     houseShards: ctx.config.paymentsHouseShards,
     // Each flush holds a pooled connection: leave most of the pool to everything else.
     batching: { ...DEFAULT_BATCHING, maxBatch: ctx.config.paymentsLedgerBatchMax, maxInFlight: Math.max(1, Math.min(DEFAULT_BATCHING.maxInFlight, ctx.config.databasePoolMax - 2)) },
@@ -35,11 +34,8 @@ export function setupLedger(ctx: PartContext): ModulePart & { ledger: LedgerEngi
       const expired = await ledger.expireDue({
         limit: EXPIRY_SWEEP_MAX,
         effects: {
-          event: (t) => ({
-            type: LedgerEvents.reservationExpired,
-            subject: t.transferId,
-            data: { pendingTransferId: t.transferId, amountMinor: t.amountMinor.toString(), currency: t.currency, expiresAt: t.expiresAt!.toISOString() } satisfies ReservationExpiredV1,
-          }),
+          event: eventDraft<ReservationExpiredV1>(LedgerEvents.reservationExpired, 'id', {},
+            { id: 'pendingTransferId', amount: 'amountMinor', currency: 'currency', expires_at: 'expiresAt' }),
         },
       });
       if (expired > 0) ctx.log.info({ expired }, 'reservations expired');

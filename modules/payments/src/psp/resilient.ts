@@ -50,10 +50,10 @@ export interface ResilientPsp extends PspAdapter {
 
 type Kind = 'read' | 'write';
 
-const isFastFailure = (err: Error) => err instanceof PspCallError && err.kind === 'transient';
-const isTimeout = (err: Error) => err instanceof TaskCancelledError;
+const isFastFailure = (err: unknown) => err instanceof PspCallError && err.kind === 'transient';
+const isTimeout = (err: unknown) => err instanceof TaskCancelledError;
 /** What counts against the breaker: the PSP misbehaved (not: it refused a bad request). */
-const isPspFault = (err: Error) => isFastFailure(err) || isTimeout(err);
+const isPspFault = (err: unknown) => isFastFailure(err) || isTimeout(err);
 
 const CIRCUIT_NAMES: Record<CircuitState, CircuitName> = {
   [CircuitState.Closed]: 'closed',

@@ -5,10 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createLogger, defineModule } from '@verity/kernel';
 import type { GateDecision } from '@verity/payments';
 import { startTestPlatform, waitFor, type TestPlatform, freePort } from '@verity/kernel/testing';
@@ -150,21 +147,4 @@ export async function walletBalance(platform: TestPlatform, playerId: string, cu
 }
 
 /** A Cognito-like issuer whose tokens say whatever a test needs (roles, amr, auth_time). */
-export async function fakeIssuer(): Promise<{ issuer: string; jwksUri: string; token(input: { subject?: string; groups: string[]; authTimeS?: number; amr?: string[] }): Promise<string>; close(): Promise<void> }> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-1', alg: 'RS256', use: 'sig' };
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: [jwk] }));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/pool`;
-  return {
-    issuer,
-    jwksUri: `${issuer}/.well-known/jwks.json`,
-    token: ({ subject, groups, authTimeS, amr }) =>
-      new SignJWT({ token_use: 'access', 'cognito:groups': groups, auth_time: authTimeS ?? Math.floor(Date.now() / 1000), amr: amr ?? ['pwd', 'otp'] })
-        .setProtectedHeader({ alg: 'RS256', kid: 'test-1' }).setIssuer(issuer).setSubject(subject ?? randomUUID()).setIssuedAt().setExpirationTime('10m').sign(privateKey),
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
+export { fakeOidcIssuer as fakeIssuer } from '@verity/kernel/testing';

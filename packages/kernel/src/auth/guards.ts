@@ -13,6 +13,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { LruCache } from '../crypto/lru.ts';
 import { createJwtVerifier, type JwtVerifier } from './jwt.ts';
 import { isOperatorPermission } from './roles.ts';
+import type { SessionRevocations } from './revocations.ts';
 import type { GuardOptions, Principal, TokenVerifier } from './types.ts';
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
@@ -38,8 +39,8 @@ function unverifiedIssuer(token: string): string | undefined {
 
 const hasMfa = (p: Principal) => p.amr.some((m) => MFA_METHODS.has(m));
 
-export function createAuthGuards(opts: { config: Config; log: Logger }): AuthGuardsRuntime {
-  const { config, log } = opts;
+export function createAuthGuards(opts: { config: Config; log: Logger; revocations?: SessionRevocations }): AuthGuardsRuntime {
+  const { config, log, revocations } = opts;
   const external = new Map<string, JwtVerifier>(
     config.oidcIssuers.map((i) => [
       i.issuer,
@@ -68,6 +69,15 @@ export function createAuthGuards(opts: { config: Config; log: Logger }): AuthGua
   const verified = new LruCache<{ principal: Principal; expMs: number }>(5_000, 60_000);
 
   const verify = async (token: string): Promise<Principal> => {
+    const principal = await verifySignature(token);
+    // After the cache too: a session ended after its token was first seen is refused from then on.
+    if (principal.sessionId !== undefined && revocations?.isRevoked(principal.sessionId)) {
+      throw Problems.sessionEnded();
+    }
+    return principal;
+  };
+
+  const verifySignature = async (token: string): Promise<Principal> => {
     const hit = verified.get(token);
     if (hit && hit.expMs > Date.now()) return hit.principal;
     const iss = unverifiedIssuer(token);
@@ -121,6 +131,10 @@ export function createAuthGuards(opts: { config: Config; log: Logger }): AuthGua
       const p = principals.get(req);
       if (!p) throw Problems.unauthenticated();
       return p;
+    },
+    async revokeSessions(sessionIds) {
+      if (!revocations) throw new Error('session revocation is not configured in this process');
+      await revocations.revoke(sessionIds);
     },
     setBuiltInVerifier(v) {
       builtIn = v;

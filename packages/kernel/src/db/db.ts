@@ -40,6 +40,11 @@ export interface Db extends Queryable {
   tx<T>(fn: () => Promise<T>, options?: TxOptions): Promise<T>;
   /** True inside `tx`. */
   inTransaction(): boolean;
+  /**
+   * Runs `fn` once the current transaction has committed (dropped if it rolls back); outside a
+   * transaction, at once. For wake-ups that must not see uncommitted rows; never for correctness.
+   */
+  afterCommit(fn: () => void): void;
   /** The client of the current transaction, for libraries that need one (the queue engine). */
   currentClient(): pg.PoolClient | undefined;
   /** The database's clock: the single source of "now" for domain decisions. */
@@ -68,6 +73,7 @@ export function createDb(options: DbOptions): Db {
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const als = new AsyncLocalStorage<pg.PoolClient>();
+  const committed = new WeakMap<pg.PoolClient, (() => void)[]>();
 
   const run = async <T extends Row>(text: string, params?: readonly unknown[]): Promise<T[]> => {
     const client = als.getStore();
@@ -89,6 +95,13 @@ export function createDb(options: DbOptions): Db {
       return rows[0] as never;
     },
     inTransaction: () => als.getStore() !== undefined,
+    afterCommit(fn) {
+      const client = als.getStore();
+      if (!client) return fn();
+      const list = committed.get(client);
+      if (list) list.push(fn);
+      else committed.set(client, [fn]);
+    },
     currentClient: () => als.getStore(),
     async now() {
       const row = (await run<{ now: Date }>('select clock_timestamp() as now'))[0]!;
@@ -103,8 +116,18 @@ export function createDb(options: DbOptions): Db {
         await client.query(`begin ${mode}`);
         const result = await als.run(client, fn);
         await client.query('commit');
+        const after = committed.get(client);
+        committed.delete(client);
+        for (const f of after ?? []) {
+          try {
+            f();
+          } catch {
+            // A wake-up failing must not turn a committed transaction into an error.
+          }
+        }
         return result;
       } catch (err) {
+        committed.delete(client);
         try {
           await client.query('rollback');
         } catch {

@@ -52,7 +52,7 @@ export async function readMigrations(module: string, dir: string): Promise<Migra
 
 /**
  * Every module schema gets an outbox and an inbox owned by the kernel's event machinery
- * (events/outbox.ts). The trigger wakes relays at commit (LISTEN verity_outbox); they also poll.
+ * (events/outbox.ts). Its NOTIFY trigger is dropped again by `quietOutboxMigration`.
  */
 export function eventTablesMigration(module: string): Migration {
   const sql = `
@@ -85,6 +85,20 @@ create table if not exists ${module}.inbox (
 create index if not exists inbox_handled_at on ${module}.inbox (handled_at);
 `;
   return { module, version: 0, name: 'kernel_event_tables', sql, checksum: checksum(sql) };
+}
+
+/**
+ * The outbox's NOTIFY trigger is dropped (version −1 of every module, after version 0): PostgreSQL
+ * serialises the commits of notifying transactions (a database-wide lock held through the WAL
+ * flush), so under load every module that publishes waited on every other. Relays are woken after
+ * commit in process and poll (ADR 0003, ADR 0006).
+ */
+export function quietOutboxMigration(module: string): Migration {
+  const sql = `
+drop trigger if exists outbox_notify on ${module}.outbox;
+drop function if exists ${module}.outbox_notify();
+`;
+  return { module, version: -1, name: 'kernel_outbox_without_notify', sql, checksum: checksum(sql) };
 }
 
 const BOOTSTRAP = `

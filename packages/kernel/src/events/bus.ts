@@ -160,7 +160,7 @@ export function createEventBus(opts: { db: Db; config: Config; log: Logger; conn
       // are failed back to their queue (retried, by this or another process) and their signal aborted.
       await boss.stop({ graceful: true, timeout: Math.max(1_000, config.shutdownGraceMs), close: true });
     },
-    publisherFor: (module) => createOutboxPublisher(db, module),
+    publisherFor: (module) => createOutboxPublisher(db, module, (m) => relay?.wake(m)),
     jobsFor: (module) => createJobQueue(db, boss, module),
     register,
     async startWorkers(modules) {

@@ -8,8 +8,6 @@ import { uuidv7 } from '../ids.ts';
 import { EVENT_DATA_MAX_BYTES, EVENT_TYPE, MODULE_NAME, SUBJECT_MAX_CHARS, encodeJson, isUuid, type OutboxRow } from './envelope.ts';
 import type { EventPublisher, NewEvent, OutboxStat } from './types.ts';
 
-/** Channel the outbox trigger notifies (payload: module name) so relays wake at once. */
-export const OUTBOX_CHANNEL = 'verity_outbox';
 
 /** Module names reach SQL as identifiers; only ever one that passed this check. */
 function schema(module: string): string {
@@ -17,8 +15,15 @@ function schema(module: string): string {
   return module;
 }
 
-export function createOutboxPublisher(db: Db, module: string): EventPublisher {
+/**
+ * `onCommitted` wakes this process's relay once the events' transaction has committed (ADR 0003):
+ * no NOTIFY, which would make every committing transaction that publishes wait for the others.
+ */
+export function createOutboxPublisher(db: Db, module: string, onCommitted?: (module: string) => void): EventPublisher {
   const table = `${schema(module)}.outbox`;
+  const wake = () => {
+    if (onCommitted) db.afterCommit(() => onCommitted(module));
+  };
   /** Checks one event and gives its row: [id, type, subject, data]. */
   const row = (event: NewEvent<unknown>): [string, string, string | null, string] => {
     if (!EVENT_TYPE.test(event.type) || !event.type.startsWith(`${module}.`)) {
@@ -46,6 +51,7 @@ export function createOutboxPublisher(db: Db, module: string): EventPublisher {
         data,
         requestContext.traceparent() ?? null,
       ]);
+      wake();
       return id;
     },
     async publishMany(events: readonly (NewEvent & { traceparent?: string })[]): Promise<string[]> {
@@ -58,6 +64,7 @@ export function createOutboxPublisher(db: Db, module: string): EventPublisher {
          select id, type, subject, data, tp from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[]) with ordinality as e(id, type, subject, data, tp, n) order by n`,
         [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), events.map((e) => e.traceparent ?? here)],
       );
+      wake();
       return rows.map((r) => r[0]);
     },
   };

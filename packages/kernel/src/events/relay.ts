@@ -9,7 +9,7 @@ import type { Db } from '../db/db.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { onClient, routesFor } from './engine.ts';
 import { toCloudEvent } from './envelope.ts';
-import { OUTBOX_CHANNEL, lockUnpublished, markPublished } from './outbox.ts';
+import { lockUnpublished, markPublished } from './outbox.ts';
 
 export interface RelayOptions {
   db: Db;
@@ -18,7 +18,7 @@ export interface RelayOptions {
   modules: readonly string[];
   /** Events per transaction. */
   batchSize?: number;
-  /** Polling fallback when a notification is missed (or LISTEN is unavailable). */
+  /** Polling: rows written without the publisher (a module's own SQL), and a missed wake-up. */
   pollMs?: number;
 }
 
@@ -29,7 +29,7 @@ export interface Relay {
 }
 
 const BATCH_SIZE = 100;
-const POLL_MS = 1_000;
+const POLL_MS = 200;
 
 /** One transaction: lock a batch, enqueue it to every subscribed queue, mark it published. */
 async function relayBatch(o: RelayOptions, module: string, batchSize: number): Promise<number> {
@@ -88,17 +88,10 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   };
   const wakeAll = () => o.modules.forEach(wake);
 
+  // Rows published in this process wake the relay after their commit (outbox.ts); rows written by
+  // other means (a module's own SQL) and any missed wake-up are found by polling.
   const poll = setInterval(wakeAll, o.pollMs ?? POLL_MS);
   poll.unref();
-  // pg-boss's listener reconnects by itself and calls back after each reconnect, when a
-  // notification may have been missed; without it, polling alone still delivers.
-  const listener = await o.boss
-    .getDb()
-    .listen?.(OUTBOX_CHANNEL, wake, wakeAll)
-    .catch((err: Error) => {
-      o.log.warn({ err }, 'outbox LISTEN unavailable; relaying by polling only');
-      return undefined;
-    });
   wakeAll();
 
   return {
@@ -106,7 +99,6 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     async stop() {
       stopped = true;
       clearInterval(poll);
-      await listener?.close();
       await Promise.allSettled([...running.values()]);
     },
   };

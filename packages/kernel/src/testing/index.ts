@@ -122,3 +122,4 @@ export async function waitFor<T>(check: () => Promise<T> | T, options: { timeout
   }
   throw new Error(`Timed out after ${options.timeoutMs ?? 10_000} ms waiting for ${options.what ?? 'a condition'} (last value: ${String(last)})`);
 }
+export { fakeOidcIssuer, type FakeOidcIssuer } from './oidc.ts';

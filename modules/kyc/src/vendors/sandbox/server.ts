@@ -16,10 +16,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Logger } from '@verity/kernel';
+import { closeSandbox, listenSandbox, type Logger, type SandboxWebhookSender } from '@verity/kernel';
 import { checkEnd, scenarioOf, SCENARIO_TABLE, type SandboxResult, type Scenario } from './scenarios.ts';
-import { SandboxWebhookSender, type DeliveryPolicy, type SandboxWebhookEvent } from './webhooks.ts';
+import { kycWebhookSender, type DeliveryPolicy, type SandboxWebhookEvent } from './webhooks.ts';
 
 export interface SandboxControl extends DeliveryPolicy {
   latencyMs: number;
@@ -85,7 +84,7 @@ export interface SandboxKycOptions {
 
 export class SandboxKycServer {
   readonly control: SandboxControl;
-  readonly sender: SandboxWebhookSender;
+  readonly sender: SandboxWebhookSender<SandboxWebhookEvent>;
   private readonly options: SandboxKycOptions;
   private readonly server: http.Server;
   private readonly applicants = new Map<string, Applicant>();
@@ -97,14 +96,13 @@ export class SandboxKycServer {
   constructor(options: SandboxKycOptions) {
     this.options = options;
     this.control = { ...DEFAULT_CONTROL, ...options.control };
-    this.sender = new SandboxWebhookSender({ secret: options.webhookSecret, policy: () => this.control, log: options.log });
+    this.sender = kycWebhookSender({ secret: options.webhookSecret, policy: () => this.control, log: options.log });
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         options.log.error({ err }, 'sandbox KYC vendor request failed');
         if (!res.headersSent) send(res, apiError(500, 'internal_error', 'Internal sandbox error'));
       });
     });
-    this.server.headersTimeout = 10_000;
   }
 
   get url(): string {
@@ -112,21 +110,14 @@ export class SandboxKycServer {
   }
 
   async start(): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => resolve());
-    });
-    const { port } = this.server.address() as AddressInfo;
-    const host = this.options.host === '0.0.0.0' || this.options.host === '::' ? '127.0.0.1' : this.options.host;
-    this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.baseUrl = await listenSandbox(this.server, this.options);
     return this.baseUrl;
   }
 
   async stop(): Promise<void> {
     await this.sender.stop();
     for (const t of this.timers) clearTimeout(t);
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeSandbox(this.server);
   }
 
   /** Changes the misbehaviour knobs; throws on a bad value. */
@@ -262,7 +253,7 @@ export class SandboxKycServer {
       }
       if (url.pathname === '/sandbox/events') {
         const check = url.searchParams.get('check');
-        return { status: 200, body: { data: [...this.sender.records.values()].filter((r) => !check || r.checkId === check) } };
+        return { status: 200, body: { data: [...this.sender.records.values()].filter((r) => !check || r.objectId === check) } };
       }
       if (url.pathname === '/sandbox/scenarios') return { status: 200, body: { chosenBy: 'applicant last_name (case-insensitive)', scenarios: SCENARIO_TABLE } };
       return apiError(404, 'resource_not_found', 'Unknown path');

@@ -19,11 +19,10 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Logger } from '@verity/kernel';
+import { closeSandbox, listenSandbox, type Logger, type SandboxWebhookSender } from '@verity/kernel';
 import { TEST_CARDS } from './cards.ts';
-import { SandboxRequestError, SandboxStore, type StoredAnswer } from './store.ts';
-import { WebhookSender, type DeliveryPolicy } from './webhook-sender.ts';
+import { SandboxRequestError, SandboxStore, type SandboxEvent, type StoredAnswer } from './store.ts';
+import { pspWebhookSender, type DeliveryPolicy } from './webhook-sender.ts';
 
 export interface SandboxControl extends DeliveryPolicy {
   latencyMs: number;
@@ -80,7 +79,7 @@ const apiError = (status: number, type: string, message: string): Answer => ({ s
 export class SandboxServer {
   readonly control: SandboxControl;
   readonly store: SandboxStore;
-  readonly sender: WebhookSender;
+  readonly sender: SandboxWebhookSender<SandboxEvent>;
   private readonly options: SandboxServerOptions;
   private readonly server: http.Server;
   private readonly payoutTimers = new Set<NodeJS.Timeout>();
@@ -89,7 +88,7 @@ export class SandboxServer {
   constructor(options: SandboxServerOptions) {
     this.options = options;
     this.control = { ...DEFAULT_CONTROL, ...options.control };
-    this.sender = new WebhookSender({ secret: options.webhookSecret, policy: () => this.control, log: options.log });
+    this.sender = pspWebhookSender({ secret: options.webhookSecret, policy: () => this.control, log: options.log });
     this.store = new SandboxStore({
       ...(options.dir ? { dir: options.dir } : {}),
       baseUrl: () => this.baseUrl,
@@ -102,7 +101,6 @@ export class SandboxServer {
         if (!res.headersSent) send(res, apiError(500, 'api_error', 'Internal sandbox error'));
       });
     });
-    this.server.headersTimeout = 10_000;
   }
 
   /** The base URL (known after start). */
@@ -111,13 +109,7 @@ export class SandboxServer {
   }
 
   async start(): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => resolve());
-    });
-    const { port } = this.server.address() as AddressInfo;
-    const host = this.options.host === '0.0.0.0' || this.options.host === '::' ? '127.0.0.1' : this.options.host;
-    this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.baseUrl = await listenSandbox(this.server, this.options);
     for (const payout of this.store.pendingPayouts()) this.schedulePayout(payout.id);
     return this.baseUrl;
   }
@@ -125,8 +117,7 @@ export class SandboxServer {
   async stop(): Promise<void> {
     await this.sender.stop();
     for (const t of this.payoutTimers) clearTimeout(t);
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeSandbox(this.server);
   }
 
   /** Changes the misbehaviour knobs; throws SandboxRequestError on a bad value. */
