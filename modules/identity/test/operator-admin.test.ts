@@ -176,16 +176,12 @@ describe('identity: operator management needs a recent sign-in', () => {
   it('when the admin signed in longer ago than the step-up window, then listing and disabling answer 403 step-up-required', async () => {
     // The window is one second, so on a loaded machine the sign-in can already be too old by the
     // time the operator is created: sign in again until the creation lands inside the window.
-    let admin: AdminSession | undefined;
-    let operator: { operatorId?: string } = {};
-    await waitFor(async () => {
-      admin = await adminSession(p);
-      const created = await p.http.post('/v1/operators', { email: `late-${crypto.randomUUID().slice(0, 8)}@verity.test`, displayName: 'Late', roles: ['support'] }, admin.accessToken);
-      if (created.status === 201) operator = created.body;
-      else assert.equal(created.body.code, 'step-up-required');
-      return created.status === 201;
+    const { admin, operator } = await waitFor(async () => {
+      const session = await adminSession(p);
+      const created = await p.http.post('/v1/operators', { email: `late-${crypto.randomUUID().slice(0, 8)}@verity.test`, displayName: 'Late', roles: ['support'] }, session.accessToken);
+      if (created.status !== 201) assert.equal(created.body.code, 'step-up-required');
+      return created.status === 201 ? { admin: session, operator: created.body as { operatorId: string } } : undefined;
     }, { timeoutMs: 15000, intervalMs: 0, what: 'an operator created inside the one-second step-up window' });
-    assert.ok(admin && operator.operatorId);
     await waitFor(async () => (await p.http.get('/v1/operators', admin.accessToken)).status === 403, { timeoutMs: 8000, intervalMs: 250, what: 'auth_time to leave the step-up window' });
     for (const res of [
       await p.http.get('/v1/operators', admin.accessToken),
