@@ -81,6 +81,18 @@ describe('events in one process', () => {
             await recordEffect(ctx, 'broken', event.id);
           },
         },
+        {
+          name: 'batched',
+          events: ['alpha.counted.v1'],
+          batchSize: 25,
+          retryLimit: 1,
+          retryDelayS: 1,
+          async handle(event, delivery) {
+            const { n, fails } = event.data as { n: number; fails: 'once' | 'always' | 'never' };
+            await recordEffect(ctx, 'batched', event.id, { n, attempt: delivery.attempt, tx: (await ctx.db.one<{ tx: string }>('select txid_current()::text as tx')).tx });
+            if (fails === 'always' || (fails === 'once' && delivery.attempt === 1)) throw new Error(`event ${n} fails (${fails})`);
+          },
+        },
       ],
     };
   });
@@ -197,6 +209,22 @@ describe('events in one process', () => {
       await waitFor(async () => (await svc.effects('broken')).some((e) => e.key === id), { what: 'the redriven event handled' });
       assert.equal((await svc.effects('broken')).length, 1);
       assert.equal((await p.bus.stats()).find((q) => q.queue === 'alpha.broken')?.dlqDepth, 0);
+    });
+
+    it('when a batching subscriber gets a surge with two bad events, then the rest take effect once, many per transaction, the flaky one on its retry and the poison one in the DLQ', async () => {
+      const fails = (n: number) => (n === 7 ? 'once' : n === 31 ? 'always' : 'never');
+      const ids = await svc.publish(Array.from({ length: 60 }, (_, n) => ({ type: 'alpha.counted.v1', data: { n, fails: fails(n) } })));
+      await waitFor(async () => (await p.bus.stats()).find((q) => q.queue === 'alpha.batched' && q.dlqDepth === 1 && q.depth === 0 && q.active === 0), { timeoutMs: 20_000, what: 'the poison event dead-lettered' });
+      const effects = await svc.effects('batched');
+      // Only committed effects stay: every event once, except the poison one, whose attempts all rolled back.
+      assert.deepEqual(effects.map((e) => e.payload.n).sort((a, b) => a - b), Array.from({ length: 60 }, (_, n) => n).filter((n) => n !== 31));
+      assert.deepEqual(new Set(effects.map((e) => e.key)).size, 59);
+      assert.equal(effects.find((e) => e.payload.n === 7)!.payload.attempt, 2, 'the flaky event took effect on its retry');
+      const perTx = new Map<string, number>();
+      for (const e of effects) perTx.set(e.payload.tx, (perTx.get(e.payload.tx) ?? 0) + 1);
+      assert.ok(Math.max(...perTx.values()) > 1 && perTx.size < 59, `events handled together (${perTx.size} transactions for 59 events)`);
+      assert.deepEqual(await jobStates(p, 'alpha.batched', ids[31]!), ['failed']);
+      assert.deepEqual(await jobStates(p, 'alpha.batched', ids[7]!), ['completed']);
     });
 
     it('when replay names a queue that does not exist, then it says so', async () => {

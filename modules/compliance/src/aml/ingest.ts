@@ -98,8 +98,9 @@ export function createIngest(deps: IngestDeps) {
   }
 
   const subscribers: SubscriberDefinition[] = [
-    { name: 'aml-payments', events: Object.values(PAYMENT_EVENTS), concurrency: 2, handle: onPayments },
-    { name: 'aml-sign-ins', events: [SIGNED_IN_EVENT], concurrency: 2, handle: onSignIn },
+    // Facts and rule runs only touch the database, so a surge is handled many events per transaction.
+    { name: 'aml-payments', events: Object.values(PAYMENT_EVENTS), concurrency: 2, batchSize: 50, handle: onPayments },
+    { name: 'aml-sign-ins', events: [SIGNED_IN_EVENT], concurrency: 2, batchSize: 50, handle: onSignIn },
   ];
 
   /**

@@ -108,7 +108,11 @@ function onPurchaseSpend(deps: HandlerDeps): SubscriberDefinition {
   return {
     name: 'purchase-spend',
     events: ['payments.funds-reserved.v1', 'payments.transfer-posted.v1', 'payments.transfer-voided.v1', 'payments.reservation-expired.v1'],
-    concurrency: 4,
+    // Two upserts per purchase (the reservation's, then its post's on the same row), nothing outside
+    // the database: many in one transaction, one batch at a time per process, so the post of a
+    // purchase never waits for a concurrent batch holding its reservation's row.
+    concurrency: 1,
+    batchSize: 100,
     async handle(event: CloudEvent) {
       const d = event.data as Record<string, unknown>;
       const amount = typeof d.amountMinor === 'string' && MINOR.test(d.amountMinor) ? BigInt(d.amountMinor) : undefined;

@@ -47,7 +47,7 @@ export function setupDraws(ctx: ModuleContext, beacons: Beacons, settings: Draws
     on<CompetitionClosedV1>('on-competition-closed', TicketingEvents.competitionClosed, (d) => snapshot.onClosed(d.competitionId)),
     on<ClosingTimeChangedV1>('on-closing-time-changed', TicketingEvents.closingTimeChanged, (d) => snapshot.onClosingTimeChanged(d.competitionId, new Date(d.newClosesAt))),
     on<CompetitionCancelledV1>('on-competition-cancelled', TicketingEvents.competitionCancelled, (d) => settlement.onCancelled(d.competitionId, d.reason ?? 'cancelled')),
-    on<TicketsPurchasedV1>('on-tickets-purchased', TicketingEvents.ticketsPurchased, settlement.onPurchased, { concurrency: 4 }),
+    on<TicketsPurchasedV1>('on-tickets-purchased', TicketingEvents.ticketsPurchased, settlement.onPurchased, { concurrency: 4, batchSize: 50 }),
     on<WinnerSelectedV1>('on-winner-selected', DrawEvents.winnerSelected, settlement.onWinnerSelected, { retryLimit: 20, retryDelayS: 2 }),
   ];
   const byDraw = (fn: (drawId: string) => Promise<unknown>) => async (data: { drawId: string }) => void (await fn(data.drawId));

@@ -36,6 +36,7 @@ export function purchaseSubscriber(ctx: PartContext, repo: AttemptsRepository): 
     name: 'ticket-purchases',
     events: [TICKETING_EVENTS.ticketsPurchased, TICKETING_EVENTS.ticketsVoided],
     retryLimit: 10,
+    batchSize: 50,
     async handle(event: CloudEvent) {
       const data = event.data as Record<string, unknown>;
       if (typeof data !== 'object' || data === null) return;

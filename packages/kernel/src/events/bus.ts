@@ -51,6 +51,7 @@ function checkSubscriber(module: string, s: SubscriberDefinition): void {
   if (s.events.length === 0 || s.events.length > 100) throw new Error(`${what}: needs 1..100 event types`);
   for (const t of s.events) if (!EVENT_TYPE.test(t)) throw new Error(`${what}: "${t}" is not an event type (<module>.<event-name>.v<N>)`);
   checkSettings(what, s);
+  assertBetween(s.batchSize, 1, 100, `${what}: batchSize`);
 }
 
 function checkJob(module: string, j: JobDefinition<any>): void {

@@ -154,6 +154,15 @@ export async function claimInbox(db: Db, module: string, subscriber: string, eve
   return rows.length === 1;
 }
 
+/** Records a batch of events as handled; returns the ids that were not handled before. */
+export async function claimInboxes(db: Db, module: string, subscriber: string, eventIds: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ event_id: string }>(
+    `insert into ${schema(module)}.inbox (subscriber, event_id) select $1, unnest($2::uuid[]) on conflict do nothing returning event_id`,
+    [subscriber, eventIds],
+  );
+  return new Set(rows.map((r) => r.event_id));
+}
+
 export interface ReplayFilter {
   type?: string;
   since?: Date;

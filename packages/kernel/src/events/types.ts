@@ -69,6 +69,14 @@ export interface SubscriberDefinition {
   heartbeatS?: number;
   /** Handlers of this subscriber running at once in one process (default 2, at most 32). */
   concurrency?: number;
+  /**
+   * Events handed over at once (default 1, at most 100). With more than one, a batch runs in one
+   * transaction (one inbox statement, one commit, one queue settlement for all of it); if any
+   * handler of the batch throws, the batch is rolled back and its events run again one at a time,
+   * each in its own transaction, so only the failing event is retried. Only for handlers whose every
+   * effect is in the database: a call to another system would be made again by that rerun.
+   */
+  batchSize?: number;
 }
 
 /** What a job run knows about itself. */
