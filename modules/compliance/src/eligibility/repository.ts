@@ -35,6 +35,47 @@ const toPlayer = (r: Row): PlayerRow => ({
   closedAt: r.closed_at, closedReason: r.closed_reason, erasedAt: r.erased_at,
 });
 
+/** The player's row and what eligibility derives from it, at `$2`; the caller adds the WHERE. */
+const FACTS_SQL = `select p.*,
+        exists (select 1 from compliance.self_exclusions e where e.player_id = p.player_id and e.ends_at > $2) as self_excluded,
+        exists (select 1 from compliance.time_outs t where t.player_id = p.player_id and t.ends_at > $2) as timed_out,
+        coalesce((select array_agg(distinct h.kind) from compliance.holds h where h.player_id = p.player_id and h.lifted_at is null), '{}') as holds
+   from compliance.players p`;
+
+const factsOf = (r: Row): PlayerFacts => ({
+  verificationStatus: r.verification_status, ageVerified: r.age_verified, underAge: r.under_age, closed: r.closed_at !== null,
+  selfExcluded: r.self_excluded || r.register_status === 'Y', timedOut: r.timed_out, holds: r.holds as HoldKind[], registerChecked: r.register_checked_at !== null,
+});
+
+/** Per period: the limit in force, the one pending (cooling off) and the spend in its window, with the given placeholders. */
+const limitsSql = (p: { player: string; currency: string; now: string; windows: [string, string, string] }) => `select per.period,
+        (select c.amount_minor from compliance.spend_limit_changes c
+          where c.player_id = ${p.player} and c.currency = ${p.currency} and c.period = per.period and c.cancelled_at is null and c.effective_at <= ${p.now}
+          order by c.effective_at desc, c.requested_at desc limit 1) as active,
+        (select json_build_object('amount', c.amount_minor::text, 'at', c.effective_at) from compliance.spend_limit_changes c
+          where c.player_id = ${p.player} and c.currency = ${p.currency} and c.period = per.period and c.cancelled_at is null and c.effective_at > ${p.now}
+          order by c.effective_at desc limit 1) as pending,
+        (select coalesce(sum(s.amount_minor), 0)::bigint from compliance.purchase_spend s
+          where s.player_id = ${p.player} and s.currency = ${p.currency} and s.state <> 'released' and s.reserved_at > ${p.now} - per.window_hours * interval '1 hour') as used
+   from (values ('daily', ${p.windows[0]}::int), ('weekly', ${p.windows[1]}::int), ('monthly', ${p.windows[2]}::int)) as per(period, window_hours)`;
+
+interface LimitRow {
+  period: Period;
+  active: bigint | null;
+  pending: { amount: string | null; at: string } | null;
+  used: bigint;
+}
+
+const limitStatesOf = (rows: LimitRow[]): LimitState[] => {
+  const byPeriod = new Map(rows.map((r) => [r.period, r]));
+  return PERIODS.map((period) => {
+    const r = byPeriod.get(period)!;
+    const state: LimitState = { period, activeMinor: r.active, usedMinor: r.used };
+    if (r.pending) state.pending = { amountMinor: r.pending.amount === null ? null : BigInt(r.pending.amount), effectiveAt: new Date(r.pending.at) };
+    return state;
+  });
+};
+
 export function createEligibilityRepository(db: Db) {
   return {
     /** Creates the player's row if compliance has none yet (events may come in any order). */
@@ -104,19 +145,21 @@ export function createEligibilityRepository(db: Db) {
 
     /** Everything eligibility needs, in one statement, from committed data (nothing cached). */
     async facts(playerId: string, now: Date): Promise<PlayerFacts | undefined> {
-      const r = await db.maybeOne<Row>(
-        `select p.*,
-                exists (select 1 from compliance.self_exclusions e where e.player_id = p.player_id and e.ends_at > $2) as self_excluded,
-                exists (select 1 from compliance.time_outs t where t.player_id = p.player_id and t.ends_at > $2) as timed_out,
-                coalesce((select array_agg(distinct h.kind) from compliance.holds h where h.player_id = p.player_id and h.lifted_at is null), '{}') as holds
-           from compliance.players p where p.player_id = $1`,
-        [playerId, now],
+      const r = await db.maybeOne<Row>(`${FACTS_SQL} where p.player_id = $1`, [playerId, now]);
+      return r ? factsOf(r) : undefined;
+    },
+
+    /** A purchase check's facts and the player's limit states together: one round trip. */
+    async purchaseFacts(playerId: string, currency: string, now: Date): Promise<{ facts?: PlayerFacts; limits: LimitState[] }> {
+      const r = await db.one<Row>(
+        `select f.*, (select json_agg(json_build_array(l.period, l.active::text, l.pending, l.used::text)) from (${limitsSql({ player: '$1', currency: '$3', now: '$2', windows: ['$4', '$5', '$6'] })}) l) as limits
+           from (select 1) one left join lateral (${FACTS_SQL} where p.player_id = $1) f on true`,
+        [playerId, now, currency, WINDOW_HOURS.daily, WINDOW_HOURS.weekly, WINDOW_HOURS.monthly],
       );
-      if (!r) return undefined;
-      return {
-        verificationStatus: r.verification_status, ageVerified: r.age_verified, underAge: r.under_age, closed: r.closed_at !== null,
-        selfExcluded: r.self_excluded || r.register_status === 'Y', timedOut: r.timed_out, holds: r.holds as HoldKind[], registerChecked: r.register_checked_at !== null,
-      };
+      const rows = (r.limits as [Period, string | null, { amount: string | null; at: string } | null, string][]).map(([period, active, pending, used]) => ({
+        period, active: active === null ? null : BigInt(active), pending, used: BigInt(used),
+      }));
+      return { ...(r.player_id !== null ? { facts: factsOf(r) } : {}), limits: limitStatesOf(rows) };
     },
 
     async currentSelfExclusion(playerId: string, now: Date): Promise<PeriodRow | undefined> {
@@ -142,26 +185,8 @@ export function createEligibilityRepository(db: Db) {
 
     /** Per period: the limit in force, a pending looser one, and what was spent in its window. */
     async limitStates(playerId: string, currency: string, now: Date): Promise<LimitState[]> {
-      const rows = await db.query<Row>(
-        `select per.period,
-                (select c.amount_minor from compliance.spend_limit_changes c
-                  where c.player_id = $1 and c.currency = $2 and c.period = per.period and c.cancelled_at is null and c.effective_at <= $3
-                  order by c.effective_at desc, c.requested_at desc limit 1) as active,
-                (select json_build_object('amount', c.amount_minor::text, 'at', c.effective_at) from compliance.spend_limit_changes c
-                  where c.player_id = $1 and c.currency = $2 and c.period = per.period and c.cancelled_at is null and c.effective_at > $3
-                  order by c.effective_at desc limit 1) as pending,
-                (select coalesce(sum(s.amount_minor), 0)::bigint from compliance.purchase_spend s
-                  where s.player_id = $1 and s.currency = $2 and s.state <> 'released' and s.reserved_at > $3 - per.window_hours * interval '1 hour') as used
-           from (values ('daily', $4::int), ('weekly', $5::int), ('monthly', $6::int)) as per(period, window_hours)`,
-        [playerId, currency, now, WINDOW_HOURS.daily, WINDOW_HOURS.weekly, WINDOW_HOURS.monthly],
-      );
-      const byPeriod = new Map(rows.map((r) => [r.period as Period, r]));
-      return PERIODS.map((period) => {
-        const r = byPeriod.get(period)!;
-        const state: LimitState = { period, activeMinor: r.active ?? null, usedMinor: r.used };
-        if (r.pending) state.pending = { amountMinor: r.pending.amount === null ? null : BigInt(r.pending.amount), effectiveAt: new Date(r.pending.at) };
-        return state;
-      });
+      const rows = await db.query<Row>(limitsSql({ player: '$1', currency: '$2', now: '$3', windows: ['$4', '$5', '$6'] }), [playerId, currency, now, WINDOW_HOURS.daily, WINDOW_HOURS.weekly, WINDOW_HOURS.monthly]);
+      return limitStatesOf(rows.map((r) => ({ period: r.period as Period, active: r.active ?? null, pending: r.pending, used: r.used })));
     },
 
     async cancelPendingLimit(playerId: string, currency: string, period: Period, now: Date): Promise<void> {

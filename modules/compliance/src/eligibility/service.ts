@@ -46,9 +46,11 @@ export function createEligibility(ctx: PartContext, repo: EligibilityRepository,
   async function check(action: Action, input: CheckInput): Promise<GateDecision> {
     const { amountMinor } = validateCheck(input);
     const at = await now();
-    const facts = (await repo.facts(input.playerId, at)) ?? UNKNOWN_PLAYER;
-    const limit = action === 'purchase' ? spendCheck(await repo.limitStates(input.playerId, input.currency, at), amountMinor) : undefined;
-    return decide(action, facts, limit, options.registerRequired);
+    if (action === 'purchase') {
+      const { facts, limits } = await repo.purchaseFacts(input.playerId, input.currency, at);
+      return decide(action, facts ?? UNKNOWN_PLAYER, spendCheck(limits, amountMinor), options.registerRequired);
+    }
+    return decide(action, (await repo.facts(input.playerId, at)) ?? UNKNOWN_PLAYER, undefined, options.registerRequired);
   }
 
   async function selfExclude(playerId: string, months: number): Promise<{ exclusion: PeriodRow; extended: boolean }> {
