@@ -116,6 +116,7 @@ export const settings = {
   dataDir: setting('VERITY_DATA_DIR', 'Where the embedded PostgreSQL, the local key file and the file stores live.', './.verity', (raw) => path.resolve(raw), dataDir),
   databaseUrl: setting('DATABASE_URL', 'PostgreSQL to use. Unset: start the embedded PostgreSQL in `$VERITY_DATA_DIR/pg`.', '(unset)', str, () => undefined as string | undefined),
   databasePoolMax: setting('DATABASE_POOL_MAX', 'Connections in the pool of each process.', '10', int(2, 200), () => 10),
+  databasePreparedStatements: setting('DATABASE_PREPARED_STATEMENTS', 'Prepare parameterised statements by name on each connection (parsed and planned once per connection). Turn off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).', 'true', bool, () => true),
   databaseStatementTimeoutMs: setting('DATABASE_STATEMENT_TIMEOUT_MS', 'Upper bound on any one SQL statement.', '15000', int(100, 600_000), () => 15_000),
   embeddedPgPort: setting('EMBEDDED_PG_PORT', 'Port of the embedded PostgreSQL (0 picks a free port).', '0', int(0, 65535), () => 0),
   modules: setting('VERITY_MODULES', 'Modules this process runs (comma list); `verity start --modules` overrides. Default: all.', '(all)', list, () => [] as string[]),

@@ -101,7 +101,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     const { url: databaseUrl, embedded } = await connectDatabase(config, log);
     if (embedded) cleanups.push(() => embedded.stop());
-    const db = createDb({ connectionString: databaseUrl, max: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs });
+    const db = createDb({
+      connectionString: databaseUrl, max: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs, preparedStatements: config.databasePreparedStatements,
+    });
     cleanups.push(() => db.close());
     const migrations = await loadMigrations(running);
     const report = await migrate(db, migrations);

@@ -4,6 +4,7 @@
  * that transaction through AsyncLocalStorage, so a state change and its outbox event commit together.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 const { Pool, types } = pg;
@@ -58,7 +59,18 @@ export interface DbOptions {
   max?: number;
   statementTimeoutMs?: number;
   applicationName?: string;
+  /**
+   * Parameterised statements are prepared by name on each connection (parsed and planned once per
+   * connection instead of once per call; ADR 0018). Off for poolers that cannot keep them (PgBouncer
+   * in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
 }
+
+/** Distinct statement texts one process prepares by name; any beyond run unnamed (server memory is bounded). */
+const PREPARED_TEXTS_MAX = 2_000;
+/** PostgreSQL's answer when a prepared `select *` meets a table whose columns changed (a migration). */
+const CACHED_PLAN_RESULT_CHANGED = 'cached plan must not change result type';
 
 export function createDb(options: DbOptions): Db {
   const pool = new Pool({
@@ -75,12 +87,36 @@ export function createDb(options: DbOptions): Db {
   const als = new AsyncLocalStorage<pg.PoolClient>();
   const committed = new WeakMap<pg.PoolClient, (() => void)[]>();
 
+  const prepared = options.preparedStatements ?? true;
+  const names = new Map<string, string>();
+  let generation = 0;
+  /** The statement's name: a digest of its text (so every process and connection agrees), or none. */
+  const nameOf = (text: string): string | undefined => {
+    let name = names.get(text);
+    if (name === undefined && names.size < PREPARED_TEXTS_MAX) {
+      name = `v${generation}_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+
   const run = async <T extends Row>(text: string, params?: readonly unknown[]): Promise<T[]> => {
     const client = als.getStore();
-    const result = client
-      ? await client.query<T>(text, params as unknown[])
-      : await pool.query<T>(text, params as unknown[]);
-    return result.rows;
+    // Statements without parameters (BEGIN, COMMIT, migrations' scripts) keep the simple protocol.
+    const name = prepared && params !== undefined && params.length > 0 ? nameOf(text) : undefined;
+    const query = name ? { name, text, values: params as unknown[] } : { text, values: params as unknown[] };
+    try {
+      const result = client ? await client.query<T>(query) : await pool.query<T>(query);
+      return result.rows;
+    } catch (err) {
+      // A migration changed a table under a prepared `select *`: prepare it afresh under a new name
+      // from now on (this call fails; its caller's retry, or the next request, succeeds).
+      if (name && err instanceof Error && err.message.includes(CACHED_PLAN_RESULT_CHANGED)) {
+        generation++;
+        names.delete(text);
+      }
+      throw err;
+    }
   };
 
   return {
