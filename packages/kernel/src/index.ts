@@ -39,5 +39,5 @@ export type { RuntimeConfig, RuntimeConfigHandle, RuntimeConfigEntry, RuntimeCon
 export { RUNTIME_CONFIG_TTL_MS } from './runtime-config/runtime-config.ts';
 /** The Prometheus registry of a platform's HTTP app (`/metrics`), for modules that add their own gauges. */
 export { httpTelemetry, type HttpTelemetry } from './http/server.ts';
-export { closeSandbox, listenSandbox } from './http/sandbox-server.ts';
+export { closeSandbox, listenSandbox, readSandboxBody } from './http/sandbox-server.ts';
 export { SandboxWebhookSender, type SandboxWebhookOptions, type WebhookDeliveryPolicy, type WebhookDeliveryRecord } from './http/sandbox-webhooks.ts';

@@ -11,7 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeSandbox, listenSandbox, type Logger } from '@verity/kernel';
+import { closeSandbox, listenSandbox, readSandboxBody, type Logger } from '@verity/kernel';
 import type { RegisterPerson, RegisterStatus } from './register.ts';
 
 const BODY_MAX_BYTES = 16 * 1024;
@@ -72,7 +72,7 @@ export class RegisterSandbox {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    const body = await readBody(req);
+    const body = (await readSandboxBody(req, BODY_MAX_BYTES))?.toString('utf8');
     if (body === undefined) return void res.writeHead(413).end();
     if (req.method === 'POST' && path === '/v2') {
       if (req.headers['x-api-key'] !== this.apiKey) return void res.writeHead(403).end();
@@ -97,13 +97,3 @@ export class RegisterSandbox {
   }
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_MAX_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}

@@ -16,7 +16,7 @@
  */
 import http from 'node:http';
 import { localBeacon, roundAt } from '@verity/evidence';
-import { closeSandbox, listenSandbox, type Logger } from '@verity/kernel';
+import { closeSandbox, listenSandbox, readSandboxBody, type Logger } from '@verity/kernel';
 import type { BeaconChain } from '../port.ts';
 
 export interface SandboxBeaconControl {
@@ -141,7 +141,7 @@ export class BeaconSandboxServer {
   private async controlRoute(req: http.IncomingMessage): Promise<Answer> {
     if (req.method === 'GET') return { status: 200, body: { ...this.control } };
     if (req.method !== 'POST') return { status: 405, body: { error: 'method not allowed' } };
-    const raw = await readBody(req);
+    const raw = await readSandboxBody(req, BODY_MAX_BYTES);
     if (raw === undefined) return { status: 413, body: { error: `body over ${BODY_MAX_BYTES} bytes` } };
     try {
       const patch: unknown = JSON.parse(raw.toString('utf8'));
@@ -161,13 +161,3 @@ function send(res: http.ServerResponse, answer: Answer): void {
   res.end(body);
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_MAX_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}

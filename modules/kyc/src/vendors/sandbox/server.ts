@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { closeSandbox, listenSandbox, type Logger, type SandboxWebhookSender } from '@verity/kernel';
+import { closeSandbox, listenSandbox, readSandboxBody, type Logger, type SandboxWebhookSender } from '@verity/kernel';
 import { checkEnd, scenarioOf, SCENARIO_TABLE, type SandboxResult, type Scenario } from './scenarios.ts';
 import { kycWebhookSender, type DeliveryPolicy, type SandboxWebhookEvent } from './webhooks.ts';
 
@@ -141,7 +141,7 @@ export class SandboxKycServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const raw = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
+    const raw = req.method === 'POST' ? await readSandboxBody(req, BODY_MAX_BYTES) : Buffer.alloc(0);
     if (raw === undefined) return send(res, apiError(413, 'validation_error', `Body over ${BODY_MAX_BYTES} bytes`));
     if (url.pathname.startsWith('/v1/')) return send(res, await this.api(req, url, raw));
     if (url.pathname.startsWith('/sandbox/')) return send(res, this.tools(req, url, raw));
@@ -269,17 +269,6 @@ class ControlError extends Error {}
 function send(res: http.ServerResponse, answer: Answer): void {
   res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
   res.end(JSON.stringify(answer.body));
-}
-
-async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_MAX_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function parseObject(raw: Buffer): Record<string, unknown> | undefined {

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { closeSandbox, listenSandbox, type Logger, type SandboxWebhookSender } from '@verity/kernel';
+import { closeSandbox, listenSandbox, readSandboxBody, type Logger, type SandboxWebhookSender } from '@verity/kernel';
 import { TEST_CARDS } from './cards.ts';
 import { SandboxRequestError, SandboxStore, type SandboxEvent, type StoredAnswer } from './store.ts';
 import { pspWebhookSender, type DeliveryPolicy } from './webhook-sender.ts';
@@ -143,7 +143,7 @@ export class SandboxServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const raw = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
+    const raw = req.method === 'POST' ? await readSandboxBody(req, BODY_MAX_BYTES) : Buffer.alloc(0);
     if (raw === undefined) return send(res, apiError(413, 'invalid_request_error', `Body over ${BODY_MAX_BYTES} bytes`));
     if (url.pathname.startsWith('/v1/')) return this.api(req, res, url, raw);
     if (url.pathname.startsWith('/sandbox/')) return this.tools(req, res, url, raw);
@@ -276,17 +276,6 @@ export class SandboxServer {
 function send(res: http.ServerResponse, answer: Answer): void {
   res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
   res.end(JSON.stringify(answer.body));
-}
-
-async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_MAX_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function parseObject(raw: Buffer): Record<string, unknown> {
