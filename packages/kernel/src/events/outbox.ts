@@ -147,11 +147,7 @@ export async function purgeEventTables(db: Db, module: string, retentionDays: nu
  * had: the primary key makes a concurrent second delivery wait for the first and then see its row.
  */
 export async function claimInbox(db: Db, module: string, subscriber: string, eventId: string): Promise<boolean> {
-  const rows = await db.query(
-    `insert into ${schema(module)}.inbox (subscriber, event_id) values ($1, $2) on conflict do nothing returning event_id`,
-    [subscriber, eventId],
-  );
-  return rows.length === 1;
+  return (await claimInboxes(db, module, subscriber, [eventId])).size === 1;
 }
 
 /** Records a batch of events as handled; returns the ids that were not handled before. */
