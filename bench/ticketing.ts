@@ -267,7 +267,7 @@ function pgCpuTicks(dir: string): number {
 async function statementProfile(db: Db, purchases: number) {
   const rows = await db.query<{ q: string; calls: bigint; total: number }>(
     `select left(regexp_replace(query, '\\s+', ' ', 'g'), 100) as q, calls, total_exec_time as total from pg_stat_statements
-      where query not like '%pg_stat_statements%' order by total_exec_time desc limit 15`,
+      where query not like '%pg_stat_statements%' order by total_exec_time desc limit ${Number(process.env.TICKETING_BENCH_PROFILE_ROWS ?? 15)}`,
   );
   return rows.map((r) => ({ statement: r.q, callsPerPurchase: round(Number(r.calls) / Math.max(1, purchases), 2), execUsPerPurchase: Math.round((r.total * 1000) / Math.max(1, purchases)) }));
 }
