@@ -184,8 +184,8 @@ export async function runLedgerBench(options: { databaseUrl?: string; sliceMs?: 
   try {
     await migrate(db, await loadMigrations([paymentsModule]));
     await db.query('create table if not exists public.bench_ledger_commits (id bigint generated always as identity primary key, data jsonb not null)');
-    const pg = await db.one<{ version: string; fsync: string; synchronous_commit: string }>(
-      "select current_setting('server_version') as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit",
+    const pg = await db.one<{ version: string; fsync: string; synchronous_commit: string; over_tcp: boolean }>(
+      "select current_setting('server_version') as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit, inet_server_addr() is not null as over_tcp",
     );
     progress(`funding ${PLAYERS} wallets`);
     await fundPlayers(db);
@@ -241,7 +241,7 @@ export async function runLedgerBench(options: { databaseUrl?: string; sliceMs?: 
         goal: 'reserve+post transfers/s at 32 clients ≥ 1.0 × bare single-row INSERT commits/s',
       },
       notes: `A "transfer" is one purchase: reserve (player wallet → house sales, pending) then post, two ledger commands, each with its outbox event, through the PaymentsService; ${PLAYERS} funded players, one competition (one hot house_sales account). Bare = BEGIN; INSERT one row; COMMIT. Rates are the median of ${rounds} interleaved slices of ${sliceMs} ms; latencies are per purchase (both commands) over all slices; toBareRatioPerRound compares each round's slice with the bare slice of the same round; cpuUsPerOp is CPU time per purchase (or bare commit) of this Node process and of every process of the PostgreSQL server (backends, WAL writer, checkpointer, autovacuum).`,
-      postgres: { version: pg.version, fsync: pg.fsync, synchronousCommit: pg.synchronous_commit },
+      postgres: { version: pg.version, fsync: pg.fsync, synchronousCommit: pg.synchronous_commit, connection: pg.over_tcp ? 'tcp' : 'unix socket' },
       machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', loadAverage1m: round(os.loadavg()[0]!, 2) },
       bareInsertCommit: bare,
       reservePost: ledger,

@@ -392,6 +392,8 @@ export async function runTicketingBench(opts: { quick?: boolean } = {}): Promise
     await crypto.close();
     const c32 = closed.clients32!;
     const c128 = closed.clients128!;
+    // Where the platform's connections arrive: the embedded server's socket (ADR 0019) or TCP.
+    const overTcp = (await platform.db.one<{ tcp: boolean }>('select inet_server_addr() is not null as tcp')).tcp;
     return {
       benchmark: 'ticketing',
       at: new Date().toISOString(),
@@ -406,7 +408,7 @@ export async function runTicketingBench(opts: { quick?: boolean } = {}): Promise
       notes: `One hot competition (${MAX_TICKETS} tickets, price ${PRICE_MINOR}); ${playerCount} funded players; every purchase is 1 ticket with its own pass token and Idempotency-Key, through HTTP (JWT, compliance eligibility and spend limits, skill pass check, wallet reservation, issuing transaction, post). Closed loop for ${phaseMs / 1000} s per client count after a 1 s warm-up; the burst is open loop (latency from each request's due time). Bare = BEGIN; INSERT one row; COMMIT on the same server, ${Math.min(phaseMs, 3_000) / 1000} s per client count. The load runs in a worker thread of this process.`,
       // The machine may be shared: a load average above its CPU count means others were using it too.
       machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', loadAverage1mAtStart: round(loadAtStart, 2), loadAverage1mAtEnd: round(os.loadavg()[0]!, 2) },
-      config: { databasePoolMax: config.databasePoolMax, numberShards: config.ticketingNumberShards, houseShards: config.paymentsHouseShards },
+      config: { databaseConnection: overTcp ? 'tcp' : 'unix socket', databasePoolMax: config.databasePoolMax, numberShards: config.ticketingNumberShards, houseShards: config.paymentsHouseShards },
       bareInsertCommit: bare,
       purchases: closed,
       burst: { requestedPerS: BURST_PER_S, seconds: burstS, ...figures(burst) },

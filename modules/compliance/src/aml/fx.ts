@@ -6,12 +6,21 @@
  */
 const RATE_SCALE = 1_000_000n;
 
+/** Minor digits per currency code seen: an Intl.NumberFormat costs tens of µs to build, and every purchase event asks. */
+const digitsSeen = new Map<string, number>();
+/** Currency codes are three letters (the callers check); the bound only keeps a bug from growing the map. */
+const DIGITS_SEEN_MAX = 1_024;
+
 function minorDigits(currency: string): number {
+  let digits = digitsSeen.get(currency);
+  if (digits !== undefined) return digits;
   try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
   } catch {
-    return 2;
+    digits = 2;
   }
+  if (digitsSeen.size < DIGITS_SEEN_MAX) digitsSeen.set(currency, digits);
+  return digits;
 }
 
 export type FxTable = Readonly<Record<string, number>>;
