@@ -118,7 +118,7 @@ export const settings = {
   databasePoolMax: setting('DATABASE_POOL_MAX', 'Connections in the pool of each process.', '10', int(2, 200), () => 10),
   databasePreparedStatements: setting('DATABASE_PREPARED_STATEMENTS', 'Prepare parameterised statements by name on each connection (parsed and planned once per connection). Turn off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).', 'true', bool, () => true),
   databaseStatementTimeoutMs: setting('DATABASE_STATEMENT_TIMEOUT_MS', 'Upper bound on any one SQL statement.', '15000', int(100, 600_000), () => 15_000),
-  embeddedPgPort: setting('EMBEDDED_PG_PORT', 'Port of the embedded PostgreSQL (0 picks a free port).', '0', int(0, 65535), () => 0),
+  embeddedPgPort: setting('EMBEDDED_PG_PORT', 'TCP port of the embedded PostgreSQL on 127.0.0.1, for other tools (0 picks a free port); the platform itself connects over a Unix socket in `$VERITY_DATA_DIR/pg`.', '0', int(0, 65535), () => 0),
   modules: setting('VERITY_MODULES', 'Modules this process runs (comma list); `verity start --modules` overrides. Default: all.', '(all)', list, () => [] as string[]),
   serviceUrls: setting('VERITY_SERVICE_URLS', 'Where modules not in this process run: `identity=http://identity:8080,payments=…`.', '(none)', urlMap, () => ({}) as Record<string, string>),
   serviceCallTimeoutMs: setting('SERVICE_CALL_TIMEOUT_MS', 'Deadline of one call to a module in another process; after it the outcome is unknown and the caller gets a 503.', '10000', int(100, 120_000), () => 10_000),
