@@ -74,12 +74,10 @@ export async function connectDatabase(config: Config, log: Logger): Promise<{ ur
   } finally {
     await admin.close();
   }
-  const url = embedded.urlFor('verity');
   // How an engineer reaches the same database with psql (the password stays in its file, 0600).
-  const { port } = new URL(url);
-  const psql = `PGPASSWORD="$(cat ${path.join(config.dataDir, 'pg.secret')})" psql -h 127.0.0.1 -p ${port} -U postgres verity`;
-  log.info({ dataDir: config.dataDir, port: Number(port), psql }, 'embedded PostgreSQL started');
-  return { url, embedded };
+  const psql = `PGPASSWORD="$(cat ${embedded.passwordFile})" psql -h 127.0.0.1 -p ${embedded.port} -U postgres verity`;
+  log.info({ dataDir: config.dataDir, port: embedded.port, psql }, 'embedded PostgreSQL started');
+  return { url: embedded.urlFor('verity'), embedded };
 }
 
 export async function loadMigrations(modules: readonly ModuleDefinition<any>[]): Promise<Migration[][]> {

@@ -15,6 +15,10 @@ export interface EmbeddedServer {
   /** Connection string of the maintenance database `postgres`. */
   adminUrl: string;
   urlFor(database: string): string;
+  /** TCP port on 127.0.0.1 (other tools; the URLs above use the socket when there is one). */
+  port: number;
+  /** The file holding the `postgres` user's password (0600). */
+  passwordFile: string;
   createDatabase(name: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -133,7 +137,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     // the server's user): on loopback TCP each query's write runs the TCP stack in the caller's
     // syscall, about a third of the platform's CPU per ticket purchase (ADR 0019). TCP on 127.0.0.1
     // stays open for other tools (psql, a GUI). A path too long for a socket address keeps to TCP.
-    const socketDir = Buffer.byteLength(path.resolve(pgDir, `.s.PGSQL.${65535}`)) <= UNIX_SOCKET_PATH_MAX ? path.resolve(pgDir) : undefined;
+    const pgPath = path.resolve(pgDir);
+    const socketDir = Buffer.byteLength(path.join(pgPath, '.s.PGSQL.65535')) <= UNIX_SOCKET_PATH_MAX ? pgPath : undefined;
     const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'max_connections=300'];
     for (const [k, v] of Object.entries(options.settings ?? {})) flags.push('-c', `${k}=${v}`);
     // Imported lazily: the package installs process-wide SIGTERM/SIGINT hooks (async-exit-hook) on
@@ -181,6 +186,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     return {
       adminUrl: urlFor('postgres'),
       urlFor,
+      port,
+      passwordFile: secretFile,
       async createDatabase(name) {
         await pg.createDatabase(name);
       },
