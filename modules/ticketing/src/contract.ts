@@ -7,7 +7,7 @@ import type { ComplianceService } from '@verity/compliance';
 import type { PaymentsService } from '@verity/payments';
 import type { SkillService } from '@verity/skill';
 import type { CompetitionState } from './domain/lifecycle.ts';
-import type { FreeEntry, PrizeReadiness, PrizeTier, SkillTestTerms } from './domain/terms.ts';
+import type { SkillTestTerms, Terms } from './domain/terms.ts';
 
 export type { SkillService };
 
@@ -18,22 +18,12 @@ export interface DrawManifest {
   recordedAt: Date;
 }
 
-export interface Competition {
+/** A competition: the terms a player sees (domain/terms.ts) and what the module keeps beside them. */
+export interface Competition extends Terms {
   id: string;
   state: CompetitionState;
-  title: string;
   description?: string;
-  drawKind: 'random' | 'spot-the-ball';
-  currency: string;
-  priceMinor?: bigint;
-  maxTickets?: number;
-  perPlayerCap?: number;
-  opensAt?: Date;
-  closesAt?: Date;
-  prizeTiers: PrizeTier[];
-  freeEntry?: FreeEntry;
   skillTest?: SkillTestTerms;
-  prizeReadiness?: PrizeReadiness;
   shardCount?: number;
   /** Secret of the lucky-dip permutation: never leaves the module. */
   luckyKey?: Buffer;
